@@ -1,0 +1,248 @@
+// The backward pass: two reverse loops over the tape.
+//
+// Pass 1 marks which entries a gradient can reach from the outputs (an entry is reached when its
+// output is), and checks that every reached non-leaf tensor still has its producing entry on
+// the tape: otherwise an earlier backward consumed it, and we say so before computing anything.
+// Pass 2 runs the reached entries' backward functions in reverse order, summing gradients per
+// tensor. Gradients in flight live in TensorImpl::bw_grad, stamped with this pass's epoch.
+#include "tapegrad/autograd/engine.hpp"
+
+#include <fmt/format.h>
+
+#include "tapegrad/core/creation.hpp"
+#include "tapegrad/ops/elementwise.hpp"
+#include "tapegrad/ops/reduce.hpp"
+
+namespace tg {
+
+namespace {
+
+thread_local std::uint64_t g_epoch = 0;
+
+// Clears per-pass scratch on every exit path, exceptions included.
+struct Scratch {
+  std::vector<TensorImpl*> touched;
+  ~Scratch() {
+    for (TensorImpl* t : touched) {
+      t->bw_grad.reset();
+      t->bw_epoch = 0;
+      t->bw_found = false;
+    }
+  }
+  void touch(TensorImpl* t, std::uint64_t epoch) {
+    if (t->bw_epoch == epoch) return;
+    t->bw_epoch = epoch;
+    t->bw_found = false;
+    t->bw_grad.reset();
+    touched.push_back(t);
+  }
+};
+
+void accumulate(TensorImpl* t, const Tensor& g) {
+  if (!t->bw_grad) {
+    t->bw_grad = g.impl_ptr();
+  } else {
+    t->bw_grad = add(Tensor(t->bw_grad), g).impl_ptr();
+  }
+}
+
+Tensor fit_to(const Tensor& g, const Tensor& input, const char* op) {
+  if (g.shape() == input.shape()) return g.dtype() == input.dtype() ? g : g.to(input.dtype());
+  Tensor r = sum_to(g, input.shape());
+  if (r.shape() != input.shape())
+    fail("backward of '{}': gradient of shape {} does not fit input of shape {}", op,
+         shape_str(g.shape()), shape_str(input.shape()));
+  return r.dtype() == input.dtype() ? r : r.to(input.dtype());
+}
+
+TensorList run_backward(const TensorList& outputs, const TensorList& grad_outputs,
+                        const TensorList* inputs, bool accumulate_leaves, bool retain,
+                        bool create_graph, bool allow_unused, const char* caller) {
+  if (outputs.empty()) fail("{}: no outputs given", caller);
+  if (!grad_outputs.empty() && grad_outputs.size() != outputs.size())
+    fail("{}: {} outputs but {} grad_outputs", caller, outputs.size(), grad_outputs.size());
+  const std::uint64_t epoch = ++g_epoch;
+  Scratch scratch;
+  Tape& tp = tape();
+
+  // Seeds.
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& o = outputs[i];
+    if (!o.defined()) fail("{}: output {} is an undefined tensor", caller, i);
+    if (!o.requires_grad())
+      fail(
+          "{}: output {} (shape {}) does not require grad and has no history; did you compute it "
+          "under NoGradGuard, or from tensors without requires_grad_()?",
+          caller, i, shape_str(o.shape()));
+    Tensor seed;
+    if (!grad_outputs.empty() && grad_outputs[i].defined()) {
+      seed = grad_outputs[i];
+      if (seed.shape() != o.shape())
+        fail("{}: gradient for output {} has shape {} but the output has shape {}", caller, i,
+             shape_str(seed.shape()), shape_str(o.shape()));
+      if (!create_graph) seed = seed.detach();
+    } else {
+      if (o.numel() != 1)
+        fail(
+            "{}: the gradient can be created implicitly only for a scalar output, but output {} "
+            "has shape {}; pass a gradient of that shape",
+            caller, i, shape_str(o.shape()));
+      seed = ones(o.shape(), o.dtype());
+    }
+    scratch.touch(o.impl(), epoch);
+    NoGradGuard ng;
+    accumulate(o.impl(), seed);
+  }
+
+  // Pass 1: reachability and the consumed-tape check.
+  std::vector<TapeEntry>& entries = tp.mutable_entries();
+  const std::size_t n = entries.size();
+  std::vector<char> active(n, 0);
+  for (std::size_t i = n; i-- > 0;) {
+    TapeEntry& e = entries[i];
+    auto out = e.output.lock();
+    if (!out || out->bw_epoch != epoch) continue;
+    active[i] = 1;
+    out->bw_found = true;
+    for (std::size_t j = 0; j < e.inputs.size(); ++j)
+      if (e.needs_grad[j]) scratch.touch(e.inputs[j].impl(), epoch);
+  }
+  for (TensorImpl* t : scratch.touched)
+    if (t->creator_seq != 0 && !t->bw_found)
+      fail(
+          "{}: tensor #{} (shape {}) was produced by an op whose tape entry is gone: an earlier "
+          "backward() consumed it (or the tape was cleared). Pass retain_graph=true to the first "
+          "backward if you need to backpropagate through the same graph twice",
+          caller, t->id, shape_str(t->shape));
+
+  std::vector<TensorImpl*> wanted;
+  if (inputs)
+    for (const Tensor& in : *inputs) wanted.push_back(in.impl());
+  auto is_wanted = [&](TensorImpl* t) {
+    for (TensorImpl* w : wanted)
+      if (w == t) return true;
+    return false;
+  };
+
+  // Pass 2: run the backward functions.
+  for (std::size_t i = n; i-- > 0;) {
+    if (!active[i]) continue;
+    TapeEntry& e = entries[i];
+    std::shared_ptr<TensorImpl> out = e.output.lock();
+    if (!out || !out->bw_grad) continue;
+    if (!e.backward)
+      fail("{}: the tape entry of '{}' has no backward function any more (released)", caller,
+           e.name);
+    for (const auto& s : e.saved)
+      if (s.storage->version != s.version)
+        fail(
+            "{}: a tensor saved by '{}' for its backward (its {}) was modified in place after the "
+            "op ran (version {} -> {}); the gradient would be wrong. Use an out-of-place op or "
+            "clone() before modifying",
+            caller, e.name, s.input < 0 ? std::string("output") : fmt::format("input {}", s.input),
+            s.version, s.storage->version);
+    Tensor gout(out->bw_grad);
+    Tensor out_t(out);
+    TensorList grads;
+    {
+      // Without create_graph nothing in the backward is recorded.
+      std::optional<NoGradGuard> ng;
+      std::optional<EnableGradGuard> eg;
+      if (create_graph)
+        eg.emplace();
+      else
+        ng.emplace();
+      grads = e.backward(gout, out_t);
+      if (create_graph && e.fused) {
+        // The fused kernel's result has no history; make any attempt to differentiate it fail.
+        const char* name = e.name;
+        for (Tensor& g : grads) {
+          if (!g.defined()) continue;
+          TensorList deps{gout};
+          for (const Tensor& in : e.inputs) deps.push_back(in);
+          g = g.detach();
+          autograd::record("fused_backward", deps, g, {},
+                           [name](const Tensor&, const Tensor&) -> TensorList {
+                             fail(
+                                 "double backward through '{}' is not supported: its backward is a "
+                                 "fused kernel, "
+                                 "not tapegrad ops",
+                                 name);
+                           });
+        }
+      }
+      if (grads.size() != e.inputs.size())
+        fail("internal: backward of '{}' returned {} gradients for {} inputs", e.name, grads.size(),
+             e.inputs.size());
+      for (std::size_t j = 0; j < e.inputs.size(); ++j) {
+        if (!e.needs_grad[j] || !grads[j].defined()) continue;
+        TensorImpl* in = e.inputs[j].impl();
+        accumulate(in, fit_to(grads[j], e.inputs[j], e.name));
+      }
+    }
+    // Free the intermediate gradient as soon as it has been used.
+    if (!out->retains_grad && !is_wanted(out.get())) out->bw_grad.reset();
+  }
+
+  // Leaves (and retain_grad tensors) receive their gradients.
+  if (accumulate_leaves) {
+    for (TensorImpl* t : scratch.touched) {
+      if (!t->bw_grad || !t->requires_grad) continue;
+      if (t->creator_seq != 0 && !t->retains_grad) continue;
+      Tensor g(t->bw_grad);
+      if (!create_graph) g = g.detach();
+      if (!t->grad) {
+        t->grad = (create_graph ? g : g.clone()).impl_ptr();
+      } else {
+        std::optional<NoGradGuard> ng;
+        if (!create_graph) ng.emplace();
+        t->grad = add(Tensor(t->grad), g).impl_ptr();
+      }
+    }
+  }
+
+  TensorList result;
+  if (inputs) {
+    for (std::size_t k = 0; k < inputs->size(); ++k) {
+      TensorImpl* t = (*inputs)[k].impl();
+      if (t->bw_epoch == epoch && t->bw_grad) {
+        result.emplace_back(t->bw_grad);
+      } else if (allow_unused) {
+        result.emplace_back();
+      } else {
+        fail(
+            "{}: input {} (shape {}) is not used to compute the outputs; pass "
+            "allow_unused=true to get an undefined gradient for it",
+            caller, k, shape_str(t->shape));
+      }
+    }
+  }
+
+  if (!retain) {
+    // Consume what was walked; keep entries created during this pass (create_graph).
+    active.resize(entries.size(), 0);
+    tp.erase_marked(active);
+  }
+  return result;
+}
+
+}  // namespace
+
+TensorList grad(const TensorList& outputs, const TensorList& inputs, const GradOptions& opts) {
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    if (!inputs[k].defined()) fail("grad: input {} is an undefined tensor", k);
+    if (!inputs[k].requires_grad())
+      fail("grad: input {} (shape {}) does not require grad", k, shape_str(inputs[k].shape()));
+  }
+  return run_backward(outputs, opts.grad_outputs, &inputs, false,
+                      opts.retain_graph.value_or(opts.create_graph), opts.create_graph,
+                      opts.allow_unused, "grad");
+}
+
+void backward(const TensorList& outputs, const TensorList& grad_outputs,
+              const BackwardOptions& opts) {
+  run_backward(outputs, grad_outputs, nullptr, true, opts.retain_graph.value_or(opts.create_graph),
+               opts.create_graph, true, "backward");
+}
+
+}  // namespace tg

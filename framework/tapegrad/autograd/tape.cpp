@@ -1,0 +1,122 @@
+#include "tapegrad/autograd/tape.hpp"
+
+#include <fmt/format.h>
+
+namespace tg {
+
+Tape& tape() {
+  thread_local Tape t;
+  return t;
+}
+
+Tape::~Tape() { clear(); }
+
+void Tape::release(TapeEntry& e) {
+  for (auto& s : e.saved) --s.storage->saved_count;
+  e.saved.clear();
+  e.backward = nullptr;
+  e.inputs.clear();
+}
+
+void Tape::clear() {
+  for (auto& e : entries_) release(e);
+  entries_.clear();
+}
+
+void Tape::push(TapeEntry&& e) {
+  entries_.push_back(std::move(e));
+  if (entries_.size() >= prune_at_) {
+    prune();
+    prune_at_ = std::max<std::size_t>(4096, entries_.size() * 2);
+  }
+}
+
+std::size_t Tape::prune() {
+  // Reverse order: releasing a dead entry's inputs may kill the outputs of earlier entries.
+  std::vector<char> dead(entries_.size(), 0);
+  std::size_t n = 0;
+  for (std::size_t i = entries_.size(); i-- > 0;) {
+    if (entries_[i].output.expired()) {
+      release(entries_[i]);
+      dead[i] = 1;
+      ++n;
+    }
+  }
+  if (n) erase_marked(dead);
+  return n;
+}
+
+void Tape::erase_marked(const std::vector<char>& marked) {
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    if (marked[i]) {
+      release(entries_[i]);
+    } else {
+      if (w != i) entries_[w] = std::move(entries_[i]);
+      ++w;
+    }
+  }
+  entries_.resize(w);
+}
+
+std::string Tape::to_string() const {
+  std::string s =
+      fmt::format("tape: {} entr{}\n", entries_.size(), entries_.size() == 1 ? "y" : "ies");
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const TapeEntry& e = entries_[i];
+    std::string ins;
+    for (std::size_t j = 0; j < e.inputs.size(); ++j) {
+      const Tensor& t = e.inputs[j];
+      if (j) ins += ", ";
+      ins += fmt::format("#{}{}{}", t.id(), shape_str(t.shape()), e.needs_grad[j] ? "" : "(const)");
+    }
+    s += fmt::format("  [{:>3}] {:<14} ({}) -> #{}{}{}\n", i, e.name, ins, e.output_id,
+                     shape_str(e.output_shape), e.output.expired() ? " (dead)" : "");
+  }
+  return s;
+}
+
+namespace autograd {
+
+bool should_record(const Tensor* inputs, std::size_t n) {
+  if (!is_grad_enabled()) return false;
+  for (std::size_t i = 0; i < n; ++i)
+    if (inputs[i].defined() && inputs[i].requires_grad()) return true;
+  return false;
+}
+
+void record_entry(const char* name, TensorList inputs, const Tensor& out, const RecordOptions& opts,
+                  BackwardFn fn) {
+  if (!is_floating(out.dtype())) return;  // integer results (argmax, masks) carry no gradient
+  Tape& tp = tape();
+  TapeEntry e;
+  e.seq = tp.next_seq();
+  e.name = name;
+  e.needs_grad.resize(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    e.needs_grad[i] = inputs[i].defined() && inputs[i].requires_grad();
+  for (std::size_t i = 0; i < inputs.size() && i < 64; ++i) {
+    if (!(opts.saved_inputs >> i & 1) || !inputs[i].defined()) continue;
+    const auto& st = inputs[i].storage();
+    ++st->saved_count;
+    e.saved.push_back({st, st->version, static_cast<int>(i)});
+  }
+  if (opts.saves_output) {
+    const auto& st = out.storage();
+    ++st->saved_count;
+    e.saved.push_back({st, st->version, -1});
+  }
+  e.inputs = std::move(inputs);
+  e.output = out.impl_ptr();
+  e.output_id = out.id();
+  e.output_shape = out.shape();
+  e.output_dtype = out.dtype();
+  e.fused = opts.fused;
+  e.backward = std::move(fn);
+  out.impl()->requires_grad = true;
+  out.impl()->creator_seq = e.seq;
+  tp.push(std::move(e));
+}
+
+}  // namespace autograd
+}  // namespace tg

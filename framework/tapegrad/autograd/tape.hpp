@@ -1,0 +1,125 @@
+#pragma once
+// The tape: a thread-local Wengert list. Each differentiable op that runs with grad mode on and an
+// input that requires grad appends one entry. The order of the entries is a topological order,
+// so backward is a reverse loop over the list (autograd/engine.cpp): no graph search, no
+// recursion.
+//
+// Ownership: an entry holds its inputs (they are where gradients go) and whatever its backward
+// closure captured, but holds its output only weakly. When a user drops the last handle to the
+// end of a graph (a loss never backpropagated, say), its entries can never receive a gradient;
+// prune() removes them, walking backwards so that a whole dead chain goes in one pass. The tape
+// prunes itself whenever it has doubled in size since the last prune.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tapegrad/autograd/grad_mode.hpp"
+#include "tapegrad/core/tensor.hpp"
+
+namespace tg {
+
+using TensorList = std::vector<Tensor>;
+
+// The backward of one op: receives the gradient of the output and the output itself (so formulas
+// such as tanh' = 1 - y^2 can use y without the entry owning its output), returns one gradient
+// per input: undefined where that input needs none. A gradient may have the broadcast (output)
+// shape; the engine sums it down to the input's shape.
+using BackwardFn = std::function<TensorList(const Tensor& grad_out, const Tensor& out)>;
+
+struct RecordOptions {
+  // Bit i set: the backward reads input i, so an in-place change of it must be refused.
+  std::uint64_t saved_inputs = 0;
+  // The backward reads the output.
+  bool saves_output = false;
+  // The backward is a fused kernel rather than tapegrad ops: create_graph through it is refused.
+  bool fused = false;
+};
+
+struct TapeEntry {
+  std::uint64_t seq = 0;
+  const char* name = "";
+  TensorList inputs;
+  std::vector<char> needs_grad;  // per input: requires grad
+  std::weak_ptr<TensorImpl> output;
+  std::uint64_t output_id = 0;
+  Shape output_shape;
+  DType output_dtype = DType::Float32;
+  struct Saved {
+    std::shared_ptr<Storage> storage;
+    std::uint64_t version;
+    int input;  // -1: the output
+  };
+  std::vector<Saved> saved;
+  bool fused = false;
+  BackwardFn backward;
+};
+
+class Tape {
+ public:
+  Tape() = default;
+  ~Tape();
+  Tape(const Tape&) = delete;
+  Tape& operator=(const Tape&) = delete;
+
+  std::size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  const TapeEntry& operator[](std::size_t i) const { return entries_[i]; }
+  const std::vector<TapeEntry>& entries() const { return entries_; }
+
+  // Drops every entry (the graph is forgotten; backward through it then fails clearly).
+  void clear();
+  // Removes entries whose output no longer exists; returns how many were removed.
+  std::size_t prune();
+  // One line per entry: index, op, input ids and shapes, output id and shape.
+  std::string to_string() const;
+
+  // --- used by ops (via record) and by the engine
+  std::vector<TapeEntry>& mutable_entries() { return entries_; }
+  void push(TapeEntry&& e);
+  // Removes the entries whose flag is set, releasing what they saved.
+  void erase_marked(const std::vector<char>& marked);
+  std::uint64_t next_seq() { return ++seq_; }
+
+ private:
+  static void release(TapeEntry& e);
+  std::vector<TapeEntry> entries_;
+  std::uint64_t seq_ = 0;
+  std::size_t prune_at_ = 4096;
+};
+
+// This thread's tape.
+Tape& tape();
+
+namespace autograd {
+
+// True when an op with these inputs must record: grad mode is on and one of them requires grad.
+bool should_record(const Tensor* inputs, std::size_t n);
+
+void record_entry(const char* name, TensorList inputs, const Tensor& out, const RecordOptions& opts,
+                  BackwardFn fn);
+
+// Records `out` as produced by op `name` from `inputs`, with backward `fn`, if recording is on;
+// sets out.requires_grad accordingly. Cheap when not recording: the closure is not wrapped.
+template <class F>
+void record(const char* name, std::initializer_list<Tensor> inputs, const Tensor& out,
+            const RecordOptions& opts, F&& fn) {
+  if (!should_record(inputs.begin(), inputs.size())) return;
+  record_entry(name, TensorList(inputs), out, opts, BackwardFn(std::forward<F>(fn)));
+}
+template <class F>
+void record(const char* name, const TensorList& inputs, const Tensor& out,
+            const RecordOptions& opts, F&& fn) {
+  if (!should_record(inputs.data(), inputs.size())) return;
+  record_entry(name, inputs, out, opts, BackwardFn(std::forward<F>(fn)));
+}
+
+// Bitmask helper: saved(0, 1) == 0b11.
+template <class... I>
+constexpr std::uint64_t saved(I... i) {
+  return ((std::uint64_t{1} << i) | ... | 0);
+}
+
+}  // namespace autograd
+}  // namespace tg

@@ -1,0 +1,170 @@
+// A cache-blocked GEMM in the BLIS structure: K is cut into KC slices; for each slice B is packed
+// into NR-wide column panels and A into MR-tall row panels of MC-row blocks; a register tile of
+// MR x NR accumulators runs over the packed panels. The micro-kernel is plain C++ written so GCC
+// vectorises it for the target (-march); a later issue replaces it with intrinsics.
+#include "tapegrad/kernels/gemm.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "tapegrad/core/storage.hpp"
+#include "tapegrad/kernels/parallel.hpp"
+
+namespace tg::kernels {
+
+namespace {
+
+template <class T>
+struct Tile;
+template <>
+struct Tile<float> {
+  static constexpr std::int64_t MR = 6, NR = 16, MC = 96, KC = 256;
+};
+template <>
+struct Tile<double> {
+  static constexpr std::int64_t MR = 6, NR = 8, MC = 96, KC = 256;
+};
+
+struct Buffer {
+  void* p = nullptr;
+  explicit Buffer(std::size_t bytes) : p(aligned_alloc_bytes(bytes)) {}
+  ~Buffer() { aligned_free_bytes(p); }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+};
+
+// Packs op(B)[k0:k0+kc, 0:N] into panels of NR columns: panel j holds kc rows of NR values.
+template <class T>
+void pack_b(bool tb, const T* B, std::int64_t ldb, std::int64_t k0, std::int64_t kc, std::int64_t N,
+            T* out) {
+  constexpr std::int64_t NR = Tile<T>::NR;
+  const std::int64_t panels = (N + NR - 1) / NR;
+  parallel_for(0, panels, 4, [&](std::int64_t pb, std::int64_t pe) {
+    for (std::int64_t p = pb; p < pe; ++p) {
+      T* dst = out + p * kc * NR;
+      const std::int64_t j0 = p * NR, nr = std::min(NR, N - j0);
+      for (std::int64_t k = 0; k < kc; ++k) {
+        T* d = dst + k * NR;
+        if (!tb) {
+          const T* s = B + (k0 + k) * ldb + j0;
+          for (std::int64_t j = 0; j < nr; ++j) d[j] = s[j];
+        } else {
+          for (std::int64_t j = 0; j < nr; ++j) d[j] = B[(j0 + j) * ldb + k0 + k];
+        }
+        for (std::int64_t j = nr; j < NR; ++j) d[j] = T(0);
+      }
+    }
+  });
+}
+
+// Packs op(A)[i0:i0+mc, k0:k0+kc] into panels of MR rows: panel i holds kc columns of MR values.
+template <class T>
+void pack_a(bool ta, const T* A, std::int64_t lda, std::int64_t i0, std::int64_t mc,
+            std::int64_t k0, std::int64_t kc, T* out) {
+  constexpr std::int64_t MR = Tile<T>::MR;
+  for (std::int64_t p = 0; p * MR < mc; ++p) {
+    T* dst = out + p * kc * MR;
+    const std::int64_t r0 = i0 + p * MR, mr = std::min(MR, i0 + mc - r0);
+    for (std::int64_t k = 0; k < kc; ++k) {
+      T* d = dst + k * MR;
+      if (!ta) {
+        for (std::int64_t r = 0; r < mr; ++r) d[r] = A[(r0 + r) * lda + k0 + k];
+      } else {
+        const T* s = A + (k0 + k) * lda + r0;
+        for (std::int64_t r = 0; r < mr; ++r) d[r] = s[r];
+      }
+      for (std::int64_t r = mr; r < MR; ++r) d[r] = T(0);
+    }
+  }
+}
+
+// acc = Ap * Bp over kc; then C = alpha*acc + (first ? beta*C : C) for the valid mr x nr part.
+template <class T>
+inline void micro_kernel(std::int64_t kc, const T* __restrict ap, const T* __restrict bp, T* C,
+                         std::int64_t ldc, std::int64_t mr, std::int64_t nr, T alpha, T beta,
+                         bool first) {
+  constexpr std::int64_t MR = Tile<T>::MR, NR = Tile<T>::NR;
+  T acc[MR][NR] = {};
+  for (std::int64_t k = 0; k < kc; ++k) {
+    const T* a = ap + k * MR;
+    const T* b = bp + k * NR;
+    for (std::int64_t r = 0; r < MR; ++r) {
+      const T av = a[r];
+      for (std::int64_t c = 0; c < NR; ++c) acc[r][c] += av * b[c];
+    }
+  }
+  for (std::int64_t r = 0; r < mr; ++r) {
+    T* crow = C + r * ldc;
+    if (first) {
+      if (beta == T(0)) {
+        for (std::int64_t c = 0; c < nr; ++c) crow[c] = alpha * acc[r][c];
+      } else {
+        for (std::int64_t c = 0; c < nr; ++c) crow[c] = alpha * acc[r][c] + beta * crow[c];
+      }
+    } else {
+      for (std::int64_t c = 0; c < nr; ++c) crow[c] += alpha * acc[r][c];
+    }
+  }
+}
+
+}  // namespace
+
+template <class T>
+void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T alpha, const T* A,
+          std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc) {
+  using TL = Tile<T>;
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == T(0)) {
+    for (std::int64_t i = 0; i < M; ++i)
+      for (std::int64_t j = 0; j < N; ++j)
+        C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
+    return;
+  }
+  const std::int64_t npanels = (N + TL::NR - 1) / TL::NR;
+  Buffer bbuf(static_cast<std::size_t>(npanels * TL::NR * TL::KC) * sizeof(T));
+  T* bp = static_cast<T*>(bbuf.p);
+  const std::int64_t mblocks = (M + TL::MC - 1) / TL::MC;
+  // Work items: (M block, group of B panels). Enough items to feed every thread even when M is
+  // a single block.
+  const std::int64_t ngroup = std::max<std::int64_t>(1, std::min<std::int64_t>(npanels, 8));
+  const std::int64_t panels_per_group = (npanels + ngroup - 1) / ngroup;
+  const std::int64_t items = mblocks * ngroup;
+  for (std::int64_t k0 = 0; k0 < K; k0 += TL::KC) {
+    const std::int64_t kc = std::min(TL::KC, K - k0);
+    const bool first = k0 == 0;
+    pack_b(tb, B, ldb, k0, kc, N, bp);
+    const std::int64_t work = M * N * kc;
+    parallel_for(0, items, work > 200000 ? 1 : items, [&](std::int64_t wb, std::int64_t we) {
+      Buffer abuf(static_cast<std::size_t>(TL::MC * TL::KC) * sizeof(T));
+      T* ap = static_cast<T*>(abuf.p);
+      std::int64_t packed_block = -1;
+      for (std::int64_t w = wb; w < we; ++w) {
+        const std::int64_t mb = w / ngroup, grp = w % ngroup;
+        const std::int64_t i0 = mb * TL::MC, mc = std::min(TL::MC, M - i0);
+        if (packed_block != mb) {
+          pack_a(ta, A, lda, i0, mc, k0, kc, ap);
+          packed_block = mb;
+        }
+        const std::int64_t p0 = grp * panels_per_group,
+                           p1 = std::min(npanels, p0 + panels_per_group);
+        for (std::int64_t p = p0; p < p1; ++p) {
+          const std::int64_t j0 = p * TL::NR, nr = std::min(TL::NR, N - j0);
+          for (std::int64_t ip = 0; ip * TL::MR < mc; ++ip) {
+            const std::int64_t r0 = i0 + ip * TL::MR, mr = std::min(TL::MR, M - r0);
+            micro_kernel<T>(kc, ap + ip * kc * TL::MR, bp + p * kc * TL::NR, C + r0 * ldc + j0, ldc,
+                            mr, nr, alpha, beta, first);
+          }
+        }
+      }
+    });
+  }
+}
+
+template void gemm<float>(bool, bool, std::int64_t, std::int64_t, std::int64_t, float, const float*,
+                          std::int64_t, const float*, std::int64_t, float, float*, std::int64_t);
+template void gemm<double>(bool, bool, std::int64_t, std::int64_t, std::int64_t, double,
+                           const double*, std::int64_t, const double*, std::int64_t, double,
+                           double*, std::int64_t);
+
+}  // namespace tg::kernels

@@ -1,0 +1,35 @@
+#pragma once
+// Neural-network ops: softmax family and losses. Log-softmax is fused into cross-entropy (a
+// separate softmax followed by log underflows to log(0) = -inf).
+#include "tapegrad/core/random.hpp"
+#include "tapegrad/core/tensor.hpp"
+
+namespace tg {
+
+enum class Reduction { None, Mean, Sum };
+
+Tensor softmax(const Tensor& x, std::int64_t dim);
+Tensor log_softmax(const Tensor& x, std::int64_t dim);
+
+struct CrossEntropyOptions {
+  Reduction reduction = Reduction::Mean;
+  double label_smoothing = 0.0;      // in [0, 1]
+  std::int64_t ignore_index = -100;  // targets equal to this contribute nothing (as PyTorch)
+};
+// logits [N, C], targets int64 [N] with class indices in [0, C).
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
+                     const CrossEntropyOptions& opts = {});
+
+// log_probs [N, C] (e.g. from log_softmax), targets int64 [N].
+Tensor nll_loss(const Tensor& log_probs, const Tensor& targets,
+                Reduction reduction = Reduction::Mean, std::int64_t ignore_index = -100);
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+// Numerically stable: max(x, 0) - x*y + log(1 + exp(-|x|)). targets are probabilities in [0, 1].
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets,
+                                        Reduction reduction = Reduction::Mean);
+
+// In training, zeroes each element with probability p and scales the rest by 1/(1-p); otherwise
+// returns x unchanged.
+Tensor dropout(const Tensor& x, double p, bool training, Generator* gen = nullptr);
+
+}  // namespace tg
