@@ -19,17 +19,20 @@ namespace {
 
 thread_local std::uint64_t g_epoch = 0;
 
-// Clears per-pass scratch on every exit path, exceptions included.
+// Clears per-pass scratch on every exit path, exceptions included. Holds the touched tensors
+// alive until then: consuming the tape may free intermediates.
 struct Scratch {
-  std::vector<TensorImpl*> touched;
-  ~Scratch() {
-    for (TensorImpl* t : touched) {
+  std::vector<std::shared_ptr<TensorImpl>> touched;
+  ~Scratch() { release(); }
+  void release() {
+    for (auto& t : touched) {
       t->bw_grad.reset();
       t->bw_epoch = 0;
       t->bw_found = false;
     }
+    touched.clear();
   }
-  void touch(TensorImpl* t, std::uint64_t epoch) {
+  void touch(const std::shared_ptr<TensorImpl>& t, std::uint64_t epoch) {
     if (t->bw_epoch == epoch) return;
     t->bw_epoch = epoch;
     t->bw_found = false;
@@ -89,7 +92,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
             caller, i, shape_str(o.shape()));
       seed = ones(o.shape(), o.dtype());
     }
-    scratch.touch(o.impl(), epoch);
+    scratch.touch(o.impl_ptr(), epoch);
     NoGradGuard ng;
     accumulate(o.impl(), seed);
   }
@@ -105,9 +108,9 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     active[i] = 1;
     out->bw_found = true;
     for (std::size_t j = 0; j < e.inputs.size(); ++j)
-      if (e.needs_grad[j]) scratch.touch(e.inputs[j].impl(), epoch);
+      if (e.needs_grad[j]) scratch.touch(e.inputs[j].impl_ptr(), epoch);
   }
-  for (TensorImpl* t : scratch.touched)
+  for (const auto& t : scratch.touched)
     if (t->creator_seq != 0 && !t->bw_found)
       fail(
           "{}: tensor #{} (shape {}) was produced by an op whose tape entry is gone: an earlier "
@@ -124,26 +127,36 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     return false;
   };
 
-  // Pass 2: run the backward functions.
+  // Pass 2: run the backward functions. With create_graph a backward function records new
+  // entries, which may reallocate `entries`: so no reference into it is held across the call,
+  // and the function itself is moved out while it runs.
   for (std::size_t i = n; i-- > 0;) {
     if (!active[i]) continue;
-    TapeEntry& e = entries[i];
-    std::shared_ptr<TensorImpl> out = e.output.lock();
+    std::shared_ptr<TensorImpl> out = entries[i].output.lock();
     if (!out || !out->bw_grad) continue;
-    if (!e.backward)
-      fail("{}: the tape entry of '{}' has no backward function any more (released)", caller,
-           e.name);
-    for (const auto& s : e.saved)
+    const char* name = entries[i].name;
+    if (!entries[i].backward)
+      fail("{}: the tape entry of '{}' has no backward function any more (released)", caller, name);
+    for (const auto& s : entries[i].saved)
       if (s.storage->version != s.version)
         fail(
             "{}: a tensor saved by '{}' for its backward (its {}) was modified in place after the "
             "op ran (version {} -> {}); the gradient would be wrong. Use an out-of-place op or "
             "clone() before modifying",
-            caller, e.name, s.input < 0 ? std::string("output") : fmt::format("input {}", s.input),
+            caller, name, s.input < 0 ? std::string("output") : fmt::format("input {}", s.input),
             s.version, s.storage->version);
+    const TensorList inputs_i = entries[i].inputs;
+    const std::vector<char> needs = entries[i].needs_grad;
+    const bool fused = entries[i].fused;
+    BackwardFn fn = std::move(entries[i].backward);
+    struct Restore {
+      std::vector<TapeEntry>& entries;
+      std::size_t i;
+      BackwardFn& fn;
+      ~Restore() { entries[i].backward = std::move(fn); }
+    } restore{entries, i, fn};
     Tensor gout(out->bw_grad);
     Tensor out_t(out);
-    TensorList grads;
     {
       // Without create_graph nothing in the backward is recorded.
       std::optional<NoGradGuard> ng;
@@ -152,32 +165,29 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
         eg.emplace();
       else
         ng.emplace();
-      grads = e.backward(gout, out_t);
-      if (create_graph && e.fused) {
+      TensorList grads = fn(gout, out_t);
+      if (grads.size() != inputs_i.size())
+        fail("internal: backward of '{}' returned {} gradients for {} inputs", name, grads.size(),
+             inputs_i.size());
+      if (create_graph && fused) {
         // The fused kernel's result has no history; make any attempt to differentiate it fail.
-        const char* name = e.name;
         for (Tensor& g : grads) {
           if (!g.defined()) continue;
           TensorList deps{gout};
-          for (const Tensor& in : e.inputs) deps.push_back(in);
+          for (const Tensor& in : inputs_i) deps.push_back(in);
           g = g.detach();
           autograd::record("fused_backward", deps, g, {},
                            [name](const Tensor&, const Tensor&) -> TensorList {
                              fail(
-                                 "double backward through '{}' is not supported: its backward is a "
-                                 "fused kernel, "
-                                 "not tapegrad ops",
+                                 "double backward through '{}' is not supported: its backward is "
+                                 "a fused kernel, not tapegrad ops",
                                  name);
                            });
         }
       }
-      if (grads.size() != e.inputs.size())
-        fail("internal: backward of '{}' returned {} gradients for {} inputs", e.name, grads.size(),
-             e.inputs.size());
-      for (std::size_t j = 0; j < e.inputs.size(); ++j) {
-        if (!e.needs_grad[j] || !grads[j].defined()) continue;
-        TensorImpl* in = e.inputs[j].impl();
-        accumulate(in, fit_to(grads[j], e.inputs[j], e.name));
+      for (std::size_t j = 0; j < inputs_i.size(); ++j) {
+        if (!needs[j] || !grads[j].defined()) continue;
+        accumulate(inputs_i[j].impl(), fit_to(grads[j], inputs_i[j], name));
       }
     }
     // Free the intermediate gradient as soon as it has been used.
@@ -186,7 +196,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
 
   // Leaves (and retain_grad tensors) receive their gradients.
   if (accumulate_leaves) {
-    for (TensorImpl* t : scratch.touched) {
+    for (const auto& t : scratch.touched) {
       if (!t->bw_grad || !t->requires_grad) continue;
       if (t->creator_seq != 0 && !t->retains_grad) continue;
       Tensor g(t->bw_grad);
@@ -218,6 +228,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     }
   }
 
+  scratch.release();
   if (!retain) {
     // Consume what was walked; keep entries created during this pass (create_graph).
     active.resize(entries.size(), 0);

@@ -19,6 +19,11 @@ struct GradOptions {
 // Gradients of sum(outputs[i] * grad_outputs[i]) with respect to each input, without touching
 // any tensor's .grad().
 TensorList grad(const TensorList& outputs, const TensorList& inputs, const GradOptions& opts = {});
+// grad({y}, {x}) resolves here (not to the single-tensor form below).
+inline TensorList grad(std::initializer_list<Tensor> outputs, std::initializer_list<Tensor> inputs,
+                       const GradOptions& opts = {}) {
+  return grad(TensorList(outputs), TensorList(inputs), opts);
+}
 inline Tensor grad(const Tensor& output, const Tensor& input, const GradOptions& opts = {}) {
   return grad(TensorList{output}, TensorList{input}, opts)[0];
 }

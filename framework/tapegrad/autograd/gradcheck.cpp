@@ -45,36 +45,41 @@ GradcheckResult check_first_order(const std::function<Tensor(const TensorList&)>
   }
   if (wrt.empty()) fail("gradcheck: no input requires grad");
 
-  Tensor probe;
+  Shape out_shape;
   {
     NoGradGuard ng;
-    probe = fn(inputs);
+    // Only the shape is kept: fn may record (gradgradcheck does), and a live result would keep
+    // its graph, and so the inputs, pinned on the tape.
+    const Tensor probe = fn(inputs);
+    if (!probe.defined()) fail("gradcheck: the function returned an undefined tensor");
+    out_shape = probe.shape();
   }
-  if (!probe.defined()) fail("gradcheck: the function returned an undefined tensor");
-  const std::int64_t m = probe.numel();
+  const std::int64_t m = numel_of(out_shape);
   // Output directions: one-hot vectors (full Jacobian) or a few random ones.
   std::vector<Tensor> dirs;
   if (m <= 256) {
     for (std::int64_t j = 0; j < m; ++j) {
       std::vector<double> one(static_cast<std::size_t>(m), 0.0);
       one[static_cast<std::size_t>(j)] = 1.0;
-      dirs.push_back(from_vector<double>(one, probe.shape()));
+      dirs.push_back(from_vector<double>(one).reshape(out_shape));
     }
   } else {
     Generator g(1234);
-    for (int k = 0; k < 3; ++k) dirs.push_back(randn(probe.shape(), DType::Float64, &g));
+    for (int k = 0; k < 3; ++k) dirs.push_back(randn(out_shape, DType::Float64, &g));
   }
 
   for (std::size_t di = 0; di < dirs.size(); ++di) {
     const Tensor& v = dirs[di];
-    Tensor out = fn(inputs);
-    if (!out.requires_grad())
-      fail(
-          "gradcheck: the function's output does not require grad (is it built from the inputs "
-          "with tapegrad ops?)");
-    const Tensor vv = v.to(out.dtype());
-    const TensorList ana =
-        grad({out}, wrt, {.retain_graph = false, .allow_unused = true, .grad_outputs = {vv}});
+    TensorList ana;
+    {
+      Tensor out = fn(inputs);
+      if (!out.requires_grad())
+        fail(
+            "gradcheck: the function's output does not require grad (is it built from the inputs "
+            "with tapegrad ops?)");
+      const Tensor vv = v.to(out.dtype());
+      ana = grad({out}, wrt, {.retain_graph = false, .allow_unused = true, .grad_outputs = {vv}});
+    }
     for (std::size_t k = 0; k < wrt.size(); ++k) {
       Tensor x = wrt[k];
       const std::vector<double> a =
@@ -135,6 +140,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const TensorList&)>& fn,
     for (const Tensor& t : inputs)
       if (t.defined() && t.requires_grad()) wrt.push_back(t);
     auto grad_fn = [&](const TensorList& ins) {
+      // Called under NoGradGuard for the numeric side too: computing a gradient needs the tape.
+      EnableGradGuard eg;
       const Tensor out = fn(ins);
       const TensorList gs =
           grad({out}, wrt,

@@ -130,13 +130,19 @@ void Tensor::prepare_inplace(const char* op) const {
         op, t.id, shape_str(t.shape));
   if (t.storage->saved_count > 0) {
     tape().prune();  // dead graphs may still hold it
-    if (t.storage->saved_count > 0)
+    if (t.storage->saved_count > 0) {
+      std::string who;
+      const Tape& tp = tape();
+      for (std::size_t i = 0; i < tp.size(); ++i)
+        for (const auto& sv : tp[i].saved)
+          if (sv.storage == t.storage)
+            who += fmt::format("{}'{}' (entry {})", who.empty() ? "" : ", ", tp[i].name, i);
       fail(
-          "{}: tensor #{} (shape {}) is saved by {} tape entr{} for a backward pass that has not "
-          "run yet; changing it in place would make those gradients wrong. Run backward() first, "
-          "clone() it, or use the out-of-place op",
-          op, t.id, shape_str(t.shape), t.storage->saved_count,
-          t.storage->saved_count == 1 ? "y" : "ies");
+          "{}: tensor #{} (shape {}) is saved by {} for a backward pass that has not run yet; "
+          "changing it in place would make those gradients wrong. Run backward() first, clone() "
+          "it, or use the out-of-place op",
+          op, t.id, shape_str(t.shape), who.empty() ? std::string("the tape") : who);
+    }
   }
   ++t.storage->version;
 }
