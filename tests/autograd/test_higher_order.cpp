@@ -104,3 +104,18 @@ TEST_CASE("gradcheck: second order of a composite expression", "[autograd][highe
       [](const TensorList& in) { return sum(mul(sigmoid(mul(in[0], in[1])), tanh(in[0]))); },
       TensorList{a, b}, {.check_second_order = true});
 }
+
+TEST_CASE("create_graph backward is correct when the tape grows past its prune threshold",
+          "[autograd][higher]") {
+  // Regression: the tape used to prune itself while a create_graph backward was appending
+  // entries, shifting the indices the engine walks.
+  Tensor x = tensor({1.0, 2.0, 3.0}, {}, DType::Float64).requires_grad_();
+  for (int i = 0; i < 4090; ++i) (void)mul(x, 2.0);  // dead entries, not yet pruned
+  Tensor p = x;
+  for (int k = 0; k < 5; ++k) p = mul(p, x);  // x^6
+  Tensor g = grad({sum(p)}, {x}, {.create_graph = true})[0];
+  tgtest::require_values(g, {6.0, 192.0, 1458.0}, 1e-12);  // 6 x^5
+  Tensor g2 = grad({sum(g)}, {x})[0];
+  tgtest::require_values(g2, {30.0, 480.0, 2430.0}, 1e-12);  // 30 x^4
+  tape().clear();
+}

@@ -65,8 +65,10 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
   if (!grad_outputs.empty() && grad_outputs.size() != outputs.size())
     fail("{}: {} outputs but {} grad_outputs", caller, outputs.size(), grad_outputs.size());
   const std::uint64_t epoch = ++g_epoch;
-  Scratch scratch;
   Tape& tp = tape();
+  // Entries are addressed by index below; nothing may compact the tape until the pass ends.
+  Tape::BackwardScope in_backward(tp);
+  Scratch scratch;
 
   // Seeds.
   for (std::size_t i = 0; i < outputs.size(); ++i) {

@@ -32,6 +32,7 @@ void Tape::push(TapeEntry&& e) {
 }
 
 std::size_t Tape::prune() {
+  if (in_backward_ > 0) return 0;
   // Reverse order: releasing a dead entry's inputs may kill the outputs of earlier entries.
   std::vector<char> dead(entries_.size(), 0);
   std::size_t n = 0;

@@ -70,7 +70,8 @@ class Tape {
 
   // Drops every entry (the graph is forgotten; backward through it then fails clearly).
   void clear();
-  // Removes entries whose output no longer exists; returns how many were removed.
+  // Removes entries whose output no longer exists; returns how many were removed. Does nothing
+  // while a backward pass is running (the engine walks the entries by index).
   std::size_t prune();
   // One line per entry: index, op, input ids and shapes, output id and shape.
   std::string to_string() const;
@@ -81,12 +82,24 @@ class Tape {
   // Removes the entries whose flag is set, releasing what they saved.
   void erase_marked(const std::vector<char>& marked);
   std::uint64_t next_seq() { return ++seq_; }
+  // Set by the engine for the duration of a backward pass.
+  class BackwardScope {
+   public:
+    explicit BackwardScope(Tape& t) : t_(t) { ++t_.in_backward_; }
+    ~BackwardScope() { --t_.in_backward_; }
+    BackwardScope(const BackwardScope&) = delete;
+    BackwardScope& operator=(const BackwardScope&) = delete;
+
+   private:
+    Tape& t_;
+  };
 
  private:
   static void release(TapeEntry& e);
   std::vector<TapeEntry> entries_;
   std::uint64_t seq_ = 0;
   std::size_t prune_at_ = 4096;
+  int in_backward_ = 0;
 };
 
 // This thread's tape.

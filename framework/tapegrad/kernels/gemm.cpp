@@ -40,7 +40,10 @@ void pack_b(bool tb, const T* B, std::int64_t ldb, std::int64_t k0, std::int64_t
             T* out) {
   constexpr std::int64_t NR = Tile<T>::NR;
   const std::int64_t panels = (N + NR - 1) / NR;
-  parallel_for(0, panels, 4, [&](std::int64_t pb, std::int64_t pe) {
+  // Packing is cheap per element: only worth threads for large panels.
+  const std::int64_t grain =
+      std::max<std::int64_t>(1, (1 << 16) / std::max<std::int64_t>(kc * NR, 1));
+  parallel_for(0, panels, grain, [&](std::int64_t pb, std::int64_t pe) {
     for (std::int64_t p = pb; p < pe; ++p) {
       T* dst = out + p * kc * NR;
       const std::int64_t j0 = p * NR, nr = std::min(NR, N - j0);

@@ -73,7 +73,11 @@ Tensor pow(const Tensor& a, const Tensor& e) {
   record("pow", {a, e}, out, {.saved_inputs = saved(0, 1), .saves_output = true},
          [a, e](const Tensor& g, const Tensor& y) {
            Tensor ga, gexp;
-           if (a.requires_grad()) ga = mul(g, mul(e, pow(a, sub(e, 1.0))));
+           if (a.requires_grad()) {
+             // As PyTorch: where e == 0 the base gradient is 0, not 0 * 0^-1 = nan at a == 0.
+             const Tensor d = mul(e, pow(a, sub(e, 1.0)));
+             ga = mul(g, where(eq(e, 0.0), scalar_like(0, d.dtype()), d));
+           }
            if (e.requires_grad()) {
              // As PyTorch: where a == 0 and e >= 0 the exponent gradient is 0, not nan.
              const Tensor zero_base = mul(eq(a, 0.0), ge(e, 0.0));
@@ -187,7 +191,9 @@ Tensor sigmoid(const Tensor& a) {
 }
 
 Tensor relu(const Tensor& a) {
-  Tensor out = map_unary(a, "relu", [](auto x) { return x > 0 ? x : decltype(x)(0); });
+  // NaN propagates, as PyTorch: hiding it would hide a diverged run.
+  Tensor out =
+      map_unary(a, "relu", [](auto x) { return x > 0 || std::isnan(x) ? x : decltype(x)(0); });
   record("relu", {a}, out, {.saves_output = true},
          [](const Tensor& g, const Tensor& y) { return TensorList{mul(g, gt(y, 0.0))}; });
   return out;
@@ -270,12 +276,23 @@ Tensor sign(const Tensor& a) {
       a, scalar_like(0, a.dtype()), "sign", [](auto x, auto z) { return (x > z) - (x < z); }, true);
 }
 
+namespace {
+// An int64 tensor compared with a double that no int64 equals (0.5, 1e300, NaN) is compared in
+// float64, as PyTorch does, instead of truncating the scalar (x < 0.5 must hold for x = 0).
+bool exact_int64(double b) { return b == std::trunc(b) && b >= -0x1p63 && b < 0x1p63; }
+}  // namespace
+
 #define TG_COMPARE(NAME, OP)                                               \
   Tensor NAME(const Tensor& a, const Tensor& b) {                          \
     return map_binary(                                                     \
         a, b, #NAME, [](auto x, auto y) { return x OP y ? 1 : 0; }, true); \
   }                                                                        \
-  Tensor NAME(const Tensor& a, double b) { return NAME(a, scalar_like(b, a.dtype())); }
+  Tensor NAME(const Tensor& a, double b) {                                 \
+    detail::check_defined(a, #NAME);                                       \
+    if (a.dtype() == DType::Int64 && !exact_int64(b))                      \
+      return NAME(a.to(DType::Float64), b).to(DType::Int64);               \
+    return NAME(a, scalar_like(b, a.dtype()));                             \
+  }
 TG_COMPARE(eq, ==)
 TG_COMPARE(ne, !=)
 TG_COMPARE(lt, <)

@@ -118,8 +118,13 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEnt
   if (!(o.label_smoothing >= 0 && o.label_smoothing <= 1))
     fail("cross_entropy: label_smoothing must be in [0, 1], got {}", o.label_smoothing);
   const std::int64_t N = logits.shape()[0], C = logits.shape()[1];
-  const Tensor x = logits.contiguous().detach();
-  const Tensor t = targets.contiguous();
+  Tensor x;
+  {
+    NoGradGuard ng;  // a read-only copy for the fused forward: nothing to record
+    x = logits.contiguous();
+  }
+  // A private copy: the backward reads the targets later, and the caller may reuse the tensor.
+  const Tensor t = targets.clone();
   const auto* tp = t.data_ptr<std::int64_t>();
   std::int64_t valid = 0;
   for (std::int64_t i = 0; i < N; ++i) {
@@ -244,6 +249,8 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
   if (input.shape() != target.shape())
     fail("mse_loss: input shape {} and target shape {} must be equal", shape_str(input.shape()),
          shape_str(target.shape()));
+  detail::check_floating(input, "mse_loss");
+  detail::check_same_dtype(input, target, "mse_loss");
   const Tensor d = sub(input, target);
   return reduce(mul(d, d), reduction, static_cast<double>(input.numel()));
 }

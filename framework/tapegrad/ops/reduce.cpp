@@ -23,7 +23,9 @@ struct Plan {
   Tensor block;  // x laid out as contiguous [rows, len]
 };
 
-Plan plan(const Tensor& x, const Dims& dims_in, bool keepdim, const char* op) {
+// Checks the dims and computes the shapes; with make_block, also lays x out as [rows, len].
+Plan plan(const Tensor& x, const Dims& dims_in, bool keepdim, const char* op,
+          bool make_block = true) {
   detail::check_defined(x, op);
   Plan p;
   const std::int64_t nd = x.dim();
@@ -51,6 +53,7 @@ Plan plan(const Tensor& x, const Dims& dims_in, bool keepdim, const char* op) {
       p.out_shape.push_back(x.shape()[d]);
     }
   }
+  if (!make_block) return p;
   for (auto d : p.reduced) order.push_back(d);
   NoGradGuard ng;
   p.block = nd == 0 ? x : permute(x, order).contiguous();
@@ -128,7 +131,7 @@ Tensor sum(const Tensor& x) { return sum(x, {}, false); }
 
 Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
   detail::check_floating(x, "mean");
-  Plan p = plan(x, dims, keepdim, "mean");
+  const Plan p = plan(x, dims, keepdim, "mean", false);
   if (p.len == 0)
     fail("mean: cannot average over an empty dimension (input shape {})", shape_str(x.shape()));
   return div(sum(x, dims, keepdim), static_cast<double>(p.len));
@@ -144,27 +147,32 @@ Tensor min(const Tensor& x, const Dims& dims, bool keepdim) {
 }
 Tensor min(const Tensor& x) { return extreme(x, {}, false, false); }
 
-Tensor var(const Tensor& x, const Dims& dims, std::int64_t correction, bool keepdim) {
-  detail::check_floating(x, "var");
-  std::int64_t n = 1;
-  if (dims.empty()) {
-    n = x.numel();
-  } else {
-    for (auto d : dims) n *= x.shape()[normalize_dim(d, x.dim(), "var")];
-  }
-  if (correction < 0) fail("var: correction must be >= 0, got {}", correction);
+namespace {
+Tensor var_impl(const Tensor& x, const Dims& dims, std::int64_t correction, bool keepdim,
+                const char* op) {
+  detail::check_floating(x, op);
+  const std::int64_t n = plan(x, dims, keepdim, op, false).len;
+  if (correction < 0) fail("{}: correction must be >= 0, got {}", op, correction);
   // Composed from ops, so every order of derivative comes for free.
   const Tensor d = sub(x, mean(x, dims, true));
   return div(sum(mul(d, d), dims, keepdim),
              static_cast<double>(std::max<std::int64_t>(n - correction, 0)));
 }
+}  // namespace
+
+Tensor var(const Tensor& x, const Dims& dims, std::int64_t correction, bool keepdim) {
+  return var_impl(x, dims, correction, keepdim, "var");
+}
 
 Tensor std(const Tensor& x, const Dims& dims, std::int64_t correction, bool keepdim) {
-  return sqrt(var(x, dims, correction, keepdim));
+  return sqrt(var_impl(x, dims, correction, keepdim, "std"));
 }
 
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
   detail::check_floating(x, "logsumexp");
+  const Plan p = plan(x, dims, keepdim, "logsumexp", false);
+  // The log of an empty sum, as in PyTorch.
+  if (p.len == 0) return full(p.out_shape, -INFINITY, x.dtype());
   // Shift by the (constant) maximum for stability; an infinite maximum is replaced by 0 so that
   // all -inf rows give -inf rather than nan.
   Tensor m;
@@ -174,11 +182,7 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
     m = where(eq(abs(m), INFINITY), zeros_like(m), m);
   }
   Tensor out = add(log(sum(exp(sub(x, m)), dims, true)), m);
-  if (!keepdim) {
-    Plan p = plan(x, dims, false, "logsumexp");
-    out = reshape(out, p.out_shape);
-  }
-  return out;
+  return keepdim ? out : reshape(out, p.out_shape);
 }
 
 Tensor argmax(const Tensor& x) { return arg_extreme(x, 0, false, true, true); }

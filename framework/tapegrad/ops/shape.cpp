@@ -152,7 +152,8 @@ Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims_in) {
   for (std::size_t i = 0; i < dims.size(); ++i) {
     dims[i] = normalize_dim(dims_in[i], nd, "permute");
     if (inv[dims[i]] != -1)
-      fail("permute: dimension {} appears twice in ({})", dims[i], fmt::join(dims_in, ", "));
+      fail("permute: dimension {} appears twice in ({}) for input of shape {}", dims[i],
+           fmt::join(dims_in, ", "), shape_str(x.shape()));
     inv[dims[i]] = static_cast<std::int64_t>(i);
     s[i] = x.shape()[dims[i]];
     st[i] = x.strides()[dims[i]];
@@ -205,11 +206,15 @@ Tensor expand(const Tensor& x, const Shape& shape) {
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (i < lead) {
       if (shape[i] < 0)
-        fail("expand: -1 is not allowed for a new leading dimension (target {})", shape_str(shape));
+        fail("expand: size {} is not allowed for a new leading dimension (target {}, input {})",
+             shape[i], shape_str(shape), shape_str(x.shape()));
       s[i] = shape[i];
       continue;
     }
     const std::int64_t have = x.shape()[i - lead];
+    if (shape[i] < -1)
+      fail("expand: invalid size {} in target shape {} (input {})", shape[i], shape_str(shape),
+           shape_str(x.shape()));
     const std::int64_t want = shape[i] == -1 ? have : shape[i];
     if (have == want) {
       s[i] = have;
@@ -334,6 +339,8 @@ Tensor index_add(const Tensor& base, std::int64_t dim, const Tensor& index, cons
   detail::check_defined(base, "index_add");
   check_index(index, "index_add");
   detail::check_same_dtype(base, src, "index_add");
+  if (index.dim() > 1)
+    fail("index_add: index must be 0-d or 1-D, got shape {}", shape_str(index.shape()));
   const Tensor idx = index.reshape({-1}).contiguous();
   dim = normalize_dim(dim, base.dim(), "index_add");
   Shape want = base.shape();
@@ -488,6 +495,7 @@ Tensor cat(const std::vector<Tensor>& xs, std::int64_t dim) {
 
 Tensor stack(const std::vector<Tensor>& xs, std::int64_t dim) {
   if (xs.empty()) fail("stack: expected a non-empty list of tensors");
+  for (const Tensor& x : xs) detail::check_defined(x, "stack");
   for (std::size_t i = 1; i < xs.size(); ++i)
     if (xs[i].shape() != xs[0].shape())
       fail("stack: input {} has shape {} but input 0 has shape {}; all must be equal", i,
@@ -514,14 +522,15 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& size
                           std::int64_t dim) {
   detail::check_defined(x, "split");
   dim = normalize_dim(dim, x.dim(), "split");
+  for (auto s : sizes)
+    if (s < 0) fail("split: negative size {} in ({})", s, fmt::join(sizes, ", "));
   const std::int64_t total = std::accumulate(sizes.begin(), sizes.end(), std::int64_t{0});
   if (total != x.shape()[dim])
-    fail("split: sizes ({}) add up to {} but dimension {} has size {}", fmt::join(sizes, ", "),
-         total, dim, x.shape()[dim]);
+    fail("split: sizes ({}) add up to {} but dimension {} of the input {} has size {}",
+         fmt::join(sizes, ", "), total, dim, shape_str(x.shape()), x.shape()[dim]);
   std::vector<Tensor> out;
   std::int64_t at = 0;
   for (auto s : sizes) {
-    if (s < 0) fail("split: negative size {} in ({})", s, fmt::join(sizes, ", "));
     out.push_back(narrow(x, dim, at, s));
     at += s;
   }
@@ -531,14 +540,16 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& size
 Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, double value) {
   detail::check_defined(x, "pad");
   if (pads.size() % 2 != 0 || static_cast<std::int64_t>(pads.size()) > 2 * x.dim())
-    fail("pad: expected an even number of pads, at most 2 per dimension ({} dims), got {}", x.dim(),
-         pads.size());
+    fail("pad: expected an even number of pads, at most 2 per dimension of the input {}, got {}",
+         shape_str(x.shape()), pads.size());
   Shape s = x.shape();
   std::vector<std::int64_t> lo(s.size(), 0);
   for (std::size_t i = 0; i < pads.size() / 2; ++i) {
     const std::size_t d = s.size() - 1 - i;
     const std::int64_t l = pads[2 * i], r = pads[2 * i + 1];
-    if (l < 0 || r < 0) fail("pad: negative padding ({}) is not supported", fmt::join(pads, ", "));
+    if (l < 0 || r < 0)
+      fail("pad: negative padding ({}) is not supported (input {})", fmt::join(pads, ", "),
+           shape_str(x.shape()));
     lo[d] = l;
     s[d] += l + r;
   }
