@@ -178,7 +178,7 @@ void inplace_binary(const Tensor& dst, const Tensor& src, const char* op, F&& f)
 }
 }  // namespace
 
-Tensor& Tensor::fill_(double value) {
+const Tensor& Tensor::fill_(double value) const {
   prepare_inplace("fill_");
   const Tensor v = tg::Tensor::empty({}, dtype());
   dispatch(dtype(), [&](auto tag) {
@@ -189,15 +189,15 @@ Tensor& Tensor::fill_(double value) {
   return *this;
 }
 
-Tensor& Tensor::zero_() { return fill_(0.0); }
+const Tensor& Tensor::zero_() const { return fill_(0.0); }
 
-Tensor& Tensor::copy_(const Tensor& src) {
+const Tensor& Tensor::copy_(const Tensor& src) const {
   prepare_inplace("copy_");
   inplace_binary(*this, src, "copy_", [](auto, auto s) { return s; });
   return *this;
 }
 
-Tensor& Tensor::add_(const Tensor& other, double alpha) {
+const Tensor& Tensor::add_(const Tensor& other, double alpha) const {
   prepare_inplace("add_");
   dispatch(dtype(), [&](auto tag) {
     using T = decltype(tag);
@@ -207,7 +207,7 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
   return *this;
 }
 
-Tensor& Tensor::mul_(double factor) {
+const Tensor& Tensor::mul_(double factor) const {
   prepare_inplace("mul_");
   const Tensor v = tg::Tensor::empty({}, dtype());
   dispatch(dtype(), [&](auto tag) {

@@ -130,13 +130,14 @@ class Tensor {
 
   // --- in-place (no tape). Refused on a leaf that requires grad while grad mode is on, and on
   // any tensor whose storage the tape saved for a pending backward.
-  Tensor& fill_(double value);
-  Tensor& zero_();
-  Tensor& copy_(const Tensor& src);                     // broadcasting src to this shape
-  Tensor& add_(const Tensor& other, double alpha = 1);  // this += alpha * other
-  Tensor& mul_(double factor);
+  // They are const because a Tensor is a handle: they change the data, not the handle.
+  const Tensor& fill_(double value) const;
+  const Tensor& zero_() const;
+  const Tensor& copy_(const Tensor& src) const;                     // src broadcast to this shape
+  const Tensor& add_(const Tensor& other, double alpha = 1) const;  // this += alpha * other
+  const Tensor& mul_(double factor) const;
   template <class T>
-  void set(const std::vector<std::int64_t>& index, T value);
+  void set(const std::vector<std::int64_t>& index, T value) const;
 
   // Called by every in-place op before it writes: checks the rules above, bumps the version.
   void prepare_inplace(const char* op) const;
@@ -172,7 +173,7 @@ T Tensor::at(const std::vector<std::int64_t>& index) const {
 }
 
 template <class T>
-void Tensor::set(const std::vector<std::int64_t>& index, T value) {
+void Tensor::set(const std::vector<std::int64_t>& index, T value) const {
   const std::int64_t off = element_offset(index, "set");
   prepare_inplace("set");
   dispatch(dtype(), [&](auto tag) {

@@ -6,6 +6,7 @@
 #include "tapegrad/kernels/parallel.hpp"
 #include "tapegrad/ops/detail.hpp"
 #include "tapegrad/ops/elementwise.hpp"
+#include "tapegrad/ops/linalg.hpp"
 #include "tapegrad/ops/reduce.hpp"
 #include "tapegrad/ops/shape.hpp"
 
@@ -92,6 +93,21 @@ void check_targets(const Tensor& input, const Tensor& targets, const char* op) {
 }
 
 }  // namespace
+
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  detail::check_defined(x, "linear", "input");
+  detail::check_defined(w, "linear", "weight");
+  if (w.dim() != 2)
+    fail("linear: weight must be 2-D [out, in], got shape {}", shape_str(w.shape()));
+  if (x.dim() < 1 || x.shape().back() != w.shape()[1])
+    fail("linear: input of shape {} does not match weight {} (expected [..., {}])",
+         shape_str(x.shape()), shape_str(w.shape()), w.shape()[1]);
+  if (b.defined() && (b.dim() != 1 || b.shape()[0] != w.shape()[0]))
+    fail("linear: bias of shape {} does not match weight {} (expected [{}])", shape_str(b.shape()),
+         shape_str(w.shape()), w.shape()[0]);
+  const Tensor y = matmul(x, transpose(w, 0, 1));
+  return b.defined() ? add(y, b) : y;
+}
 
 Tensor softmax(const Tensor& x, std::int64_t dim) {
   Tensor y = softmax_impl(x, dim, false, "softmax");

@@ -8,6 +8,9 @@ namespace tg {
 
 enum class Reduction { None, Mean, Sum };
 
+// y = x W^T + b for x [..., in], W [out, in], b [out] (optional): torch.nn.functional.linear.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+
 Tensor softmax(const Tensor& x, std::int64_t dim);
 Tensor log_softmax(const Tensor& x, std::int64_t dim);
 

@@ -1,0 +1,150 @@
+#pragma once
+// The fused path for pointwise activations: give the value and the derivatives as scalar
+// functions, get a vectorisable, multithreaded forward and backward, with the parameter-gradient
+// reduction (shared or per-channel) done for you.
+//
+//   struct SwishBetaFn {
+//     static constexpr int kParams = 1;                       // beta
+//     template <class T> static T f(T x, const T* p) { return x / (T(1) + std::exp(-p[0] * x)); }
+//     template <class T> static T dfdx(T x, T y, const T* p) { ... }   // gets x AND f(x)
+//     template <class T> static void dfdp(T x, T y, const T* p, T* d) { d[0] = ...; }
+//   };
+//   Tensor y = act::pointwise<SwishBetaFn>(x, {beta}, "swish_beta");
+//
+// Each parameter tensor has shape [1] (shared) or [C] (one value per channel; the channel is
+// dimension 1 of x, as in PyTorch's PReLU). The backward is a fused kernel: gradients of
+// gradients through it are refused with a clear error.
+#include <cmath>
+#include <vector>
+
+#include "tapegrad/autograd/tape.hpp"
+#include "tapegrad/kernels/parallel.hpp"
+
+namespace tg::act {
+
+namespace detail {
+
+struct PointwiseLayout {
+  std::int64_t outer = 1, channels = 1, inner = 1;
+};
+
+// Validates x and the parameters; returns x viewed as [outer, channels, inner].
+PointwiseLayout pointwise_layout(const Tensor& x, const std::vector<Tensor>& params,
+                                 const char* name);
+
+inline constexpr std::int64_t kChunk = 4096;
+
+}  // namespace detail
+
+template <class Fn>
+Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const char* name) {
+  constexpr int K = Fn::kParams;
+  if (static_cast<int>(params.size()) != K)
+    fail("{}: expected {} parameter tensor(s), got {}", name, K, params.size());
+  const detail::PointwiseLayout L = detail::pointwise_layout(x_in, params, name);
+  const Tensor x = x_in.contiguous();
+  std::vector<Tensor> ps;
+  for (const Tensor& p : params) ps.push_back(p.contiguous().to(x.dtype()));
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  const std::int64_t chunks = (L.inner + detail::kChunk - 1) / detail::kChunk;
+  const std::int64_t blocks = L.outer * L.channels * chunks;
+
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.data_ptr<T>();
+    T* op = out.data_ptr<T>();
+    std::vector<const T*> pp;
+    for (const Tensor& p : ps) pp.push_back(p.data_ptr<T>());
+    kernels::parallel_for(0, blocks, 8, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t blk = b; blk < e; ++blk) {
+        const std::int64_t row = blk / chunks, ch = blk % chunks;
+        const std::int64_t c = row % L.channels;
+        T th[K > 0 ? K : 1] = {};
+        for (int k = 0; k < K; ++k) th[k] = pp[k][ps[k].numel() == 1 ? 0 : c];
+        const std::int64_t i0 = row * L.inner + ch * detail::kChunk;
+        const std::int64_t n = std::min(detail::kChunk, L.inner - ch * detail::kChunk);
+        const T* xi = xp + i0;
+        T* oi = op + i0;
+        for (std::int64_t i = 0; i < n; ++i) oi[i] = Fn::template f<T>(xi[i], th);
+      }
+    });
+  };
+  if (x.dtype() == DType::Float64)
+    run(double{});
+  else if (x.dtype() == DType::Float32)
+    run(float{});
+  else
+    fail("{}: expected a float32 or float64 input, got {}", name, x.dtype());
+
+  TensorList inputs{x_in};
+  for (const Tensor& p : params) inputs.push_back(p);
+  autograd::record(
+      name, inputs, out, {.saved_inputs = ~std::uint64_t{0}, .saves_output = true, .fused = true},
+      [x, ps, L, chunks, blocks, name](const Tensor& g_in, const Tensor& y) {
+        const Tensor g = g_in.contiguous();
+        Tensor gx = Tensor::empty(x.shape(), x.dtype());
+        std::vector<Tensor> gp;
+        auto run_bw = [&](auto tag) {
+          using T = decltype(tag);
+          const T* xp = x.data_ptr<T>();
+          const T* yp = y.contiguous().data_ptr<T>();
+          const T* gp_ = g.data_ptr<T>();
+          T* gxp = gx.data_ptr<T>();
+          std::vector<const T*> pp;
+          for (const Tensor& p : ps) pp.push_back(p.data_ptr<T>());
+          // Per block partial sums of dL/dtheta_k, reduced below in a fixed order.
+          std::vector<double> part(static_cast<std::size_t>(K > 0 ? blocks * K : 0), 0.0);
+          kernels::parallel_for(0, blocks, 8, [&](std::int64_t b, std::int64_t e) {
+            for (std::int64_t blk = b; blk < e; ++blk) {
+              const std::int64_t row = blk / chunks, ch = blk % chunks;
+              const std::int64_t c = row % L.channels;
+              T th[K > 0 ? K : 1] = {};
+              for (int k = 0; k < K; ++k) th[k] = pp[k][ps[k].numel() == 1 ? 0 : c];
+              const std::int64_t i0 = row * L.inner + ch * detail::kChunk;
+              const std::int64_t n = std::min(detail::kChunk, L.inner - ch * detail::kChunk);
+              if constexpr (K == 0) {
+                for (std::int64_t i = 0; i < n; ++i)
+                  gxp[i0 + i] = gp_[i0 + i] * Fn::template dfdx<T>(xp[i0 + i], yp[i0 + i], th);
+              } else {
+                double acc[K] = {};
+                for (std::int64_t i = 0; i < n; ++i) {
+                  const T xv = xp[i0 + i], yv = yp[i0 + i], gv = gp_[i0 + i];
+                  gxp[i0 + i] = gv * Fn::template dfdx<T>(xv, yv, th);
+                  T d[K];
+                  Fn::template dfdp<T>(xv, yv, th, d);
+                  for (int k = 0; k < K; ++k) acc[k] += static_cast<double>(gv * d[k]);
+                }
+                for (int k = 0; k < K; ++k) part[static_cast<std::size_t>(blk * K + k)] = acc[k];
+              }
+            }
+          });
+          for (int k = 0; k < K; ++k) {
+            const bool shared = ps[static_cast<std::size_t>(k)].numel() == 1;
+            Tensor gk = Tensor::empty(ps[static_cast<std::size_t>(k)].shape(), x.dtype());
+            T* gkp = gk.data_ptr<T>();
+            const std::int64_t nc = shared ? 1 : L.channels;
+            for (std::int64_t c = 0; c < nc; ++c) {
+              double s = 0;
+              for (std::int64_t o = 0; o < L.outer; ++o)
+                for (std::int64_t cc = shared ? 0 : c; cc < (shared ? L.channels : c + 1); ++cc)
+                  for (std::int64_t ch = 0; ch < chunks; ++ch)
+                    s += part[static_cast<std::size_t>(((o * L.channels + cc) * chunks + ch) * K +
+                                                       k)];
+              gkp[c] = static_cast<T>(s);
+            }
+            gp.push_back(gk);
+          }
+        };
+        if (x.dtype() == DType::Float64)
+          run_bw(double{});
+        else
+          run_bw(float{});
+        (void)name;
+        TensorList grads{gx};
+        for (std::size_t k = 0; k < gp.size(); ++k) grads.push_back(gp[k].to(ps[k].dtype()));
+        return grads;
+      });
+  return out;
+}
+
+}  // namespace tg::act

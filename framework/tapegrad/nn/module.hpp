@@ -1,0 +1,92 @@
+#pragma once
+// nn::Module: the base of every layer and model, with PyTorch's names and semantics.
+// Parameters, buffers and child modules are registered by name; named_parameters() gives dotted
+// names ("features.0.weight"); state_dict()/load_state_dict() copy values in place, so the
+// tensor handles an optimizer holds stay valid. Models are built at run time from shared_ptrs.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tapegrad/core/tensor.hpp"
+
+namespace tg::nn {
+
+// Name -> tensor, sorted by name.
+using StateDict = std::map<std::string, Tensor>;
+
+class Module {
+ public:
+  explicit Module(std::string type_name = "Module") : type_name_(std::move(type_name)) {}
+  virtual ~Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  // The computation. Call a module through operator(), which also feeds summary().
+  virtual Tensor forward(const Tensor& x);
+  Tensor operator()(const Tensor& x);
+
+  // --- registration (names may not contain '.', must be unique within this module)
+  Tensor register_parameter(const std::string& name, Tensor t);  // sets requires_grad
+  Tensor register_buffer(const std::string& name, Tensor t);
+  template <class M>
+  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
+    add_child(name, m);
+    return m;
+  }
+
+  // --- introspection (registration order, depth first)
+  std::vector<std::pair<std::string, Tensor>> named_parameters(bool recurse = true) const;
+  std::vector<Tensor> parameters(bool recurse = true) const;
+  std::vector<std::pair<std::string, Tensor>> named_buffers(bool recurse = true) const;
+  std::vector<Tensor> buffers(bool recurse = true) const;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const;
+  std::vector<std::shared_ptr<Module>> children() const;
+  // This module (name "") and every descendant, with dotted names, depth first.
+  std::vector<std::pair<std::string, Module*>> named_modules();
+  std::int64_t num_parameters() const;
+
+  // --- modes and helpers
+  virtual void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+  void zero_grad();
+  // Calls fn on every descendant, children first, then this module (as PyTorch's apply).
+  void apply(const std::function<void(Module&)>& fn);
+
+  // --- state
+  StateDict state_dict() const;
+  // Copies values into the registered tensors. strict: missing and unexpected keys are errors;
+  // a shape or dtype mismatch is always an error. All problems are listed in one message.
+  void load_state_dict(const StateDict& sd, bool strict = true);
+
+  // --- printing
+  const std::string& type_name() const { return type_name_; }
+  // One line of settings, shown in to_string(): "in_features=2, out_features=3, bias=true".
+  virtual std::string extra_repr() const { return ""; }
+  // A tree like PyTorch's print(model).
+  std::string to_string() const;
+
+ protected:
+  void add_child(const std::string& name, std::shared_ptr<Module> m);
+
+ private:
+  void collect_params(const std::string& prefix, bool recurse,
+                      std::vector<std::pair<std::string, Tensor>>& out, bool buffers) const;
+  void repr(std::string& out, int indent) const;
+
+  std::string type_name_;
+  bool training_ = true;
+  std::vector<std::pair<std::string, Tensor>> params_;
+  std::vector<std::pair<std::string, Tensor>> buffers_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+};
+
+// torchsummary-like table: every module called through operator() during one forward pass on
+// zeros of `input_shape` (batch included), with its output shape and own parameter count,
+// then the totals. Runs under NoGradGuard in eval mode and restores the mode.
+std::string summary(Module& model, const Shape& input_shape, DType dtype = DType::Float32);
+
+}  // namespace tg::nn
