@@ -7,27 +7,12 @@
 #include <chrono>
 #include <cmath>
 
+#include "tapegrad/data/synthetic.hpp"
 #include "tapegrad/tapegrad.hpp"
 
 using namespace tg;
 
 namespace {
-
-// Three spiral arms of n points each: x in R^2, labels 0..2.
-std::pair<Tensor, Tensor> make_spiral(std::int64_t n, Generator& gen) {
-  std::vector<float> xs;
-  std::vector<std::int64_t> ys;
-  for (std::int64_t k = 0; k < 3; ++k) {
-    for (std::int64_t i = 0; i < n; ++i) {
-      const double r = static_cast<double>(i) / static_cast<double>(n - 1);
-      const double t = 4.0 * (static_cast<double>(k) + r) + 0.2 * gen.normal();
-      xs.push_back(static_cast<float>(r * std::sin(t)));
-      xs.push_back(static_cast<float>(r * std::cos(t)));
-      ys.push_back(k);
-    }
-  }
-  return {from_vector(xs, {3 * n, 2}), from_vector(ys, {3 * n})};
-}
 
 // He initialisation by hand: N(0, 2 / fan_in).
 Tensor he(std::int64_t fan_in, std::int64_t fan_out, Generator& gen) {
@@ -55,7 +40,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   Generator gen(seed);
-  const auto [X, Y] = make_spiral(points, gen);
+  const auto [X, Y] = data::make_spiral(points, 3, gen);
   const std::int64_t n = X.shape()[0];
   Tensor W1 = he(2, hidden, gen), W2 = he(hidden, 3, gen);
   Tensor b1 = zeros({hidden}).requires_grad_(), b2 = zeros({3}).requires_grad_();

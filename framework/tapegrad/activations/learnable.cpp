@@ -83,20 +83,21 @@ class ScaledReLU : public Activation {
   Tensor alpha;
 };
 
-TG_REGISTER_ACTIVATION(
-    {.name = "scaled_relu",
-     .family = Family::Learnable,
-     .formula = "f(x) = alpha * max(0, x)",
-     .latex = "f(x) = \\alpha \\max(0, x)",
-     .keys = {{"init", "1", "initial scale alpha"},
-              {"per_channel", "false", "one scale per channel"}},
-     .params = {{"alpha", "shared or per-channel", "1", ""}},
-     .gain = std::sqrt(2.0),
-     .gain_note = "ReLU's sqrt(2) at alpha = 1",
-     .reference = {"tapegrad", 2026, "the smallest learnable activation (a teaching example)"}},
-    [](const Spec& s, std::int64_t c, DType dt) {
-      return std::make_shared<ScaledReLU>(width(s, c), s.get_double("init", 1.0), dt);
-    });
+TG_REGISTER_ACTIVATION({.name = "scaled_relu",
+                        .family = Family::Learnable,
+                        .formula = "f(x) = alpha * max(0, x)",
+                        .latex = "f(x) = \\alpha \\max(0, x)",
+                        .keys = {{"init", "1", "initial scale alpha"},
+                                 {"per_channel", "false", "one scale per channel"}},
+                        .params = {{"alpha", "shared or per-channel", "1", ""}},
+                        .gain = std::sqrt(2.0),
+                        .gain_note = "ReLU's sqrt(2) at alpha = 1",
+                        .reference = {"tapegrad", 2026,
+                                      "the smallest learnable activation (a teaching example)"}},
+                       [](const Spec& s, std::int64_t c, DType dt) {
+                         return std::make_shared<ScaledReLU>(width(s, c), s.get_double("init", 1.0),
+                                                             dt);
+                       });
 
 // ---------------------------------------------------------------- shared helpers
 
@@ -127,7 +128,8 @@ T sgn(T v) {
   return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0));
 }
 
-const KeyInfo kPerChannel{"per_channel", "false", "one set of parameters per channel (dimension 1)"};
+const KeyInfo kPerChannel{"per_channel", "false",
+                          "one set of parameters per channel (dimension 1)"};
 
 // ---------------------------------------------------------------- swish_beta (fused)
 
@@ -156,7 +158,9 @@ class SwishBeta : public Activation {
   SwishBeta(std::int64_t n, double init, DType dt) : Activation("swish_beta") {
     beta = register_parameter("beta", full({n}, init, dt));
   }
-  Tensor forward(const Tensor& x) override { return pointwise<SwishBetaFn>(x, {beta}, "swish_beta"); }
+  Tensor forward(const Tensor& x) override {
+    return pointwise<SwishBetaFn>(x, {beta}, "swish_beta");
+  }
   Tensor beta;
 };
 
@@ -169,7 +173,8 @@ TG_REGISTER_ACTIVATION(
      .params = {{"beta", "shared or per-channel", "1", ""}},
      .gain = std::nullopt,
      .gain_note = "none established (at beta = 1 it is silu, which has none in PyTorch)",
-     .reference = {"P. Ramachandran, B. Zoph, Q. V. Le", 2017, "Searching for Activation Functions"}},
+     .reference = {"P. Ramachandran, B. Zoph, Q. V. Le", 2017,
+                   "Searching for Activation Functions"}},
     [](const Spec& s, std::int64_t c, DType dt) {
       return std::make_shared<SwishBeta>(width(s, c), s.get_double("init", 1.0), dt);
     });
@@ -215,17 +220,21 @@ TG_REGISTER_ACTIVATION(
     {.name = "pelu",
      .family = Family::Learnable,
      .formula = "f(x) = (a / b) * x if x >= 0, else a * (exp(x / b) - 1); a, b > 0",
-     .latex = "f(x) = \\begin{cases} \\frac{a}{b} x & x \\ge 0 \\\\ a (e^{x/b} - 1) & x < 0 \\end{cases},\\ a, b > 0",
+     .latex = "f(x) = \\begin{cases} \\frac{a}{b} x & x \\ge 0 \\\\ a (e^{x/b} - 1) & x < 0 "
+              "\\end{cases},\\ a, b > 0",
      .keys = {{"init_a", "1", "initial a (> 0)"}, {"init_b", "1", "initial b (> 0)"}, kPerChannel},
-     .params = {{"a_raw", "shared or per-channel", "softplus^-1(1) = 0.5413", "a = softplus(a_raw) > 0"},
-                {"b_raw", "shared or per-channel", "softplus^-1(1) = 0.5413", "b = softplus(b_raw) > 0"}},
+     .params = {{"a_raw", "shared or per-channel", "softplus^-1(1) = 0.5413",
+                 "a = softplus(a_raw) > 0"},
+                {"b_raw", "shared or per-channel", "softplus^-1(1) = 0.5413",
+                 "b = softplus(b_raw) > 0"}},
      .gain = std::nullopt,
      .gain_note = "none established (at a = b = 1 it is elu, which has none in PyTorch)",
      .reference = {"L. Trottier, P. Giguere, B. Chaib-draa", 2017,
                    "Parametric Exponential Linear Unit for Deep Convolutional Neural Networks"}},
     [](const Spec& s, std::int64_t c, DType dt) {
       const double a = s.get_double("init_a", 1.0), b = s.get_double("init_b", 1.0);
-      if (!(a > 0) || !(b > 0)) fail("activation 'pelu': init_a and init_b must be > 0, got {} and {}", a, b);
+      if (!(a > 0) || !(b > 0))
+        fail("activation 'pelu': init_a and init_b must be > 0, got {} and {}", a, b);
       return std::make_shared<PELU>(width(s, c), a, b, dt);
     });
 
@@ -265,9 +274,11 @@ TG_REGISTER_ACTIVATION(
     {.name = "learnable_celu",
      .family = Family::Learnable,
      .formula = "f(x) = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)), alpha > 0 learned",
-     .latex = "f(x) = \\max(0, x) + \\min\\left(0, \\alpha (e^{x/\\alpha} - 1)\\right),\\ \\alpha > 0",
+     .latex =
+         "f(x) = \\max(0, x) + \\min\\left(0, \\alpha (e^{x/\\alpha} - 1)\\right),\\ \\alpha > 0",
      .keys = {{"init", "1", "initial alpha (> 0)"}, kPerChannel},
-     .params = {{"alpha_raw", "shared or per-channel", "softplus^-1(1) = 0.5413", "alpha = softplus(alpha_raw) > 0"}},
+     .params = {{"alpha_raw", "shared or per-channel", "softplus^-1(1) = 0.5413",
+                 "alpha = softplus(alpha_raw) > 0"}},
      .gain = std::nullopt,
      .gain_note = "none established (at alpha = 1 it is elu, which has none in PyTorch)",
      .reference = {"J. T. Barron", 2017, "Continuously Differentiable Exponential Linear Units"}},
@@ -315,21 +326,30 @@ class APL : public Activation {
     std::vector<double> b;
     for (std::int64_t s = 0; s < hinges; ++s)
       b.push_back(-1.0 + 2.0 * (static_cast<double>(s) + 0.5) / static_cast<double>(hinges));
-    a = register_parameter("a", table(std::vector<double>(static_cast<std::size_t>(hinges), 0.0), n, dt));
+    a = register_parameter(
+        "a", table(std::vector<double>(static_cast<std::size_t>(hinges), 0.0), n, dt));
     this->b = register_parameter("b", table(b, n, dt));
   }
   Tensor forward(const Tensor& x) override {
     std::vector<Tensor> p = rows(a);
     for (const Tensor& r : rows(b)) p.push_back(r);
     switch (a.shape()[0]) {
-      case 1: return pointwise<APLFn<1>>(x, p, "apl");
-      case 2: return pointwise<APLFn<2>>(x, p, "apl");
-      case 3: return pointwise<APLFn<3>>(x, p, "apl");
-      case 4: return pointwise<APLFn<4>>(x, p, "apl");
-      case 5: return pointwise<APLFn<5>>(x, p, "apl");
-      case 6: return pointwise<APLFn<6>>(x, p, "apl");
-      case 7: return pointwise<APLFn<7>>(x, p, "apl");
-      default: return pointwise<APLFn<8>>(x, p, "apl");
+      case 1:
+        return pointwise<APLFn<1>>(x, p, "apl");
+      case 2:
+        return pointwise<APLFn<2>>(x, p, "apl");
+      case 3:
+        return pointwise<APLFn<3>>(x, p, "apl");
+      case 4:
+        return pointwise<APLFn<4>>(x, p, "apl");
+      case 5:
+        return pointwise<APLFn<5>>(x, p, "apl");
+      case 6:
+        return pointwise<APLFn<6>>(x, p, "apl");
+      case 7:
+        return pointwise<APLFn<7>>(x, p, "apl");
+      default:
+        return pointwise<APLFn<8>>(x, p, "apl");
     }
   }
   std::optional<double> gain() const override {
@@ -357,7 +377,8 @@ TG_REGISTER_ACTIVATION(
     [](const Spec& s, std::int64_t c, DType dt) {
       const std::int64_t hinges = s.get_int("s", 2);
       if (hinges < 1 || hinges > kMaxHinges)
-        fail("activation 'apl': s (the number of hinges) must be 1 to {}, got {}", kMaxHinges, hinges);
+        fail("activation 'apl': s (the number of hinges) must be 1 to {}, got {}", kMaxHinges,
+             hinges);
       return std::make_shared<APL>(width(s, c), hinges, dt);
     });
 
@@ -394,13 +415,16 @@ struct SReLUFn {
 
 class SReLU : public Activation {
  public:
-  SReLU(std::int64_t n, double tl, double al, double tr, double ar, DType dt) : Activation("srelu") {
+  SReLU(std::int64_t n, double tl, double al, double tr, double ar, DType dt)
+      : Activation("srelu") {
     t_l = register_parameter("t_l", full({n}, tl, dt));
     a_l = register_parameter("a_l", full({n}, al, dt));
     t_r = register_parameter("t_r", full({n}, tr, dt));
     a_r = register_parameter("a_r", full({n}, ar, dt));
   }
-  Tensor forward(const Tensor& x) override { return pointwise<SReLUFn>(x, {t_l, a_l, t_r, a_r}, "srelu"); }
+  Tensor forward(const Tensor& x) override {
+    return pointwise<SReLUFn>(x, {t_l, a_l, t_r, a_r}, "srelu");
+  }
   std::optional<double> gain() const override {
     // Leaky relu's gain when it starts as one (t_l = 0, a_r = 1).
     const double tl = t_l.to_vector<double>()[0], al = a_l.to_vector<double>()[0];
@@ -414,8 +438,10 @@ class SReLU : public Activation {
 TG_REGISTER_ACTIVATION(
     {.name = "srelu",
      .family = Family::Learnable,
-     .formula = "f(x) = t_r + a_r (x - t_r) if x >= t_r; x if t_l < x < t_r; t_l + a_l (x - t_l) if x <= t_l",
-     .latex = "f(x) = \\begin{cases} t_r + a_r (x - t_r) & x \\ge t_r \\\\ x & t_l < x < t_r \\\\ t_l + a_l (x - "
+     .formula = "f(x) = t_r + a_r (x - t_r) if x >= t_r; x if t_l < x < t_r; t_l + a_l (x - t_l) "
+                "if x <= t_l",
+     .latex = "f(x) = \\begin{cases} t_r + a_r (x - t_r) & x \\ge t_r \\\\ x & t_l < x < t_r \\\\ "
+              "t_l + a_l (x - "
               "t_l) & x \\le t_l \\end{cases}",
      .keys = {{"t_l", "0", "initial left threshold"},
               {"a_l", "0.2", "initial left slope"},
@@ -427,7 +453,8 @@ TG_REGISTER_ACTIVATION(
                 {"t_r", "shared or per-channel", "1", ""},
                 {"a_r", "shared or per-channel", "1", ""}},
      .gain = std::sqrt(2.0 / (1.0 + 0.2 * 0.2)),
-     .gain_note = "leaky_relu's sqrt(2 / (1 + a_l^2)): with t_l = 0 and a_r = 1 it starts as leaky_relu(a_l)",
+     .gain_note = "leaky_relu's sqrt(2 / (1 + a_l^2)): with t_l = 0 and a_r = 1 it starts as "
+                  "leaky_relu(a_l)",
      .reference = {"X. Jin, C. Xu, J. Feng, Y. Wei, J. Xiong, S. Yan", 2016,
                    "Deep Learning with S-shaped Rectified Linear Activation Units"}},
     [](const Spec& s, std::int64_t c, DType dt) {
@@ -451,7 +478,8 @@ struct PAUFn {
   template <class T>
   static T den(T x, const T* p) {
     const T ax = std::abs(x);
-    return T(1) + ax * (std::abs(p[6]) + ax * (std::abs(p[7]) + ax * (std::abs(p[8]) + ax * std::abs(p[9]))));
+    return T(1) + ax * (std::abs(p[6]) +
+                        ax * (std::abs(p[7]) + ax * (std::abs(p[8]) + ax * std::abs(p[9]))));
   }
   template <class T>
   static T f(T x, const T* p) {
@@ -461,8 +489,10 @@ struct PAUFn {
   static T dfdx(T x, T y, const T* p) {
     const T dp = p[1] + x * (T(2) * p[2] + x * (T(3) * p[3] + x * (T(4) * p[4] + x * T(5) * p[5])));
     const T ax = std::abs(x);
-    const T dq = sgn(x) * (std::abs(p[6]) +
-                           ax * (T(2) * std::abs(p[7]) + ax * (T(3) * std::abs(p[8]) + ax * T(4) * std::abs(p[9]))));
+    const T dq =
+        sgn(x) *
+        (std::abs(p[6]) +
+         ax * (T(2) * std::abs(p[7]) + ax * (T(3) * std::abs(p[8]) + ax * T(4) * std::abs(p[9]))));
     return (dp - y * dq) / den(x, p);
   }
   template <class T>
@@ -479,7 +509,8 @@ struct PAUFn {
 // github.com/ml-research/pau, pau/cuda/python_imp/Pade.py, "pade_optimized_leakyrelu".
 const std::vector<double> kPAUNumerator{3.35583603e-02, 5.05000375e-01, 1.65343934e+00,
                                         2.01001052e+00, 9.31901999e-01, 1.52424124e-01};
-const std::vector<double> kPAUDenominator{3.30847488e-06, 3.98021568e+00, 5.12471206e-07, 3.01830109e-01};
+const std::vector<double> kPAUDenominator{3.30847488e-06, 3.98021568e+00, 5.12471206e-07,
+                                          3.01830109e-01};
 
 class PAU : public Activation {
  public:
@@ -504,22 +535,26 @@ TG_REGISTER_ACTIVATION(
               {"n", "4", "denominator degree (only 4)"},
               kPerChannel},
      .params = {{"numerator", "[6, 1] shared or [6, C] per-channel",
-                 "a = (0.0336, 0.505, 1.653, 2.010, 0.932, 0.152): Pade fit to leaky_relu(0.01)", ""},
+                 "a = (0.0336, 0.505, 1.653, 2.010, 0.932, 0.152): Pade fit to leaky_relu(0.01)",
+                 ""},
                 {"denominator", "[4, 1] shared or [4, C] per-channel",
                  "b = (3.3e-6, 3.980, 5.1e-7, 0.302): Pade fit to leaky_relu(0.01)",
                  "enters as |b_k| (safe PAU: Q >= 1)"}},
      .gain = std::nullopt,
      .gain_note = "none established (it starts close to leaky_relu(0.01), gain about sqrt(2))",
-     .reference = {"A. Molina, P. Schramowski, K. Kersting", 2020,
-                   "Pade Activation Units: End-to-end Learning of Flexible Activation Functions in Deep "
-                   "Networks (initial coefficients: github.com/ml-research/pau, Pade.py, "
-                   "pade_optimized_leakyrelu)"}},
+     .reference =
+         {"A. Molina, P. Schramowski, K. Kersting", 2020,
+          "Pade Activation Units: End-to-end Learning of Flexible Activation Functions in Deep "
+          "Networks (initial coefficients: github.com/ml-research/pau, Pade.py, "
+          "pade_optimized_leakyrelu)"}},
     [](const Spec& s, std::int64_t c, DType dt) {
       const std::int64_t m = s.get_int("m", 5), n = s.get_int("n", 4);
       if (m != 5 || n != 4)
-        fail("activation 'pau': only m=5, n=4 is supported (the published leaky_relu initialisation), "
-             "got m={}, n={}",
-             m, n);
+        fail(
+            "activation 'pau': only m=5, n=4 is supported (the published leaky_relu "
+            "initialisation), "
+            "got m={}, n={}",
+            m, n);
       return std::make_shared<PAU>(width(s, c), dt);
     });
 
@@ -551,7 +586,8 @@ struct RationalFn {
 };
 
 // Boulle et al.'s type (3, 2) fit to relu on [-1, 1], from github.com/NBoulle/RationalNets,
-// RationalLayer.py (there highest degree first: P = [1.1915, 1.5957, 0.5, 0.0218], Q = [2.383, 0, 1]).
+// RationalLayer.py (there highest degree first: P = [1.1915, 1.5957, 0.5, 0.0218], Q = [2.383, 0,
+// 1]).
 const std::vector<double> kRationalNumerator{0.0218, 0.5, 1.5957, 1.1915};
 const std::vector<double> kRationalDenominator{1.0, 0.0, 2.383};
 
@@ -581,10 +617,13 @@ TG_REGISTER_ACTIVATION(
                  "none (as published; Q may reach 0 during training)"}},
      .gain = std::nullopt,
      .gain_note = "none established (it starts close to relu on [-1, 1])",
-     .reference = {"N. Boulle, Y. Nakatsukasa, A. Townsend", 2020,
-                   "Rational neural networks (initial coefficients: github.com/NBoulle/RationalNets, "
-                   "RationalLayer.py)"}},
-    [](const Spec& s, std::int64_t c, DType dt) { return std::make_shared<Rational>(width(s, c), dt); });
+     .reference =
+         {"N. Boulle, Y. Nakatsukasa, A. Townsend", 2020,
+          "Rational neural networks (initial coefficients: github.com/NBoulle/RationalNets, "
+          "RationalLayer.py)"}},
+    [](const Spec& s, std::int64_t c, DType dt) {
+      return std::make_shared<Rational>(width(s, c), dt);
+    });
 
 }  // namespace
 

@@ -1,0 +1,572 @@
+// Fixed activations: PyTorch's formulas, defaults and kink conventions, all on the fused path.
+//
+// Each one is a `Core` struct with scalar f(x, h) and dfdx(x, y, h), where h holds its
+// hyper-parameters (leaky_relu's slope, softplus's beta and threshold, ...). At the default
+// hyper-parameters the core runs with kParams = 0 and the defaults are compile-time constants;
+// other values go in as constant one-element tensors whose gradient is zero. The derivative at a
+// kink is PyTorch's (aten/src/ATen/native/cpu/Activation.cpp and FunctionsManual.cpp), noted
+// beside each core.
+#include <cmath>
+#include <numbers>
+
+#include "tapegrad/activations/activation.hpp"
+#include "tapegrad/activations/pointwise.hpp"
+#include "tapegrad/core/creation.hpp"
+
+namespace tg::act {
+
+namespace {
+
+// sigma(x) without overflow for large |x|.
+template <class T>
+T stable_sigmoid(T x) {
+  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+  const T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+// log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|).
+template <class T>
+T stable_softplus(T x) {
+  return std::max(x, T(0)) + std::log1p(std::exp(-std::abs(x)));
+}
+
+// ------------------------------------------------------------------ the fused plumbing
+
+template <class Core, double... D>
+struct DefaultFn {
+  static constexpr int kParams = 0;
+  template <class T>
+  static T f(T x, const T*) {
+    const T h[] = {T(D)..., T(0)};
+    return Core::f(x, h);
+  }
+  template <class T>
+  static T dfdx(T x, T y, const T*) {
+    const T h[] = {T(D)..., T(0)};
+    return Core::dfdx(x, y, h);
+  }
+  template <class T>
+  static void dfdp(T, T, const T*, T*) {}
+};
+
+template <class Core, int H>
+struct HyperFn {
+  static constexpr int kParams = H;
+  template <class T>
+  static T f(T x, const T* h) {
+    return Core::f(x, h);
+  }
+  template <class T>
+  static T dfdx(T x, T y, const T* h) {
+    return Core::dfdx(x, y, h);
+  }
+  // Hyper-parameters are constants: they never require grad, the zeros are never used.
+  template <class T>
+  static void dfdp(T, T, const T*, T* d) {
+    for (int k = 0; k < H; ++k) d[k] = T(0);
+  }
+};
+
+template <class Core, double... D>
+class Fixed final : public Activation {
+ public:
+  Fixed(const std::string& name, const char* op_name, std::vector<double> hyper)
+      : Activation(name), op_(op_name), hyper_(std::move(hyper)) {}
+
+  Tensor forward(const Tensor& x) override {
+    if (hyper_ == std::vector<double>{D...}) return pointwise<DefaultFn<Core, D...>>(x, {}, op_);
+    std::vector<Tensor> hs;
+    for (double h : hyper_)
+      hs.push_back(full({1}, h, is_floating(x.dtype()) ? x.dtype() : DType::Float32));
+    return pointwise<HyperFn<Core, static_cast<int>(sizeof...(D))>>(x, hs, op_);
+  }
+
+  std::optional<double> gain() const override {
+    if constexpr (requires(const double* h) { Core::gain(h); })
+      return Core::gain(hyper_.data());
+    else
+      return Activation::gain();
+  }
+
+ private:
+  const char* op_;
+  std::vector<double> hyper_;
+};
+
+// The factory: reads the hyper-parameters named by the registration's keys (in order), checks
+// them, builds the module.
+template <class Core, double... D>
+Factory fixed() {
+  return [](const Spec& s, std::int64_t, DType) -> std::shared_ptr<Activation> {
+    const Registration& r = Registry::instance().get(s.name());
+    constexpr double defaults[] = {D..., 0.0};
+    std::vector<double> h;
+    for (std::size_t i = 0; i < sizeof...(D); ++i) {
+      const double v = s.get_double(r.info.keys.at(i).key, defaults[i]);
+      if (!std::isfinite(v))
+        fail("activation '{}': {} must be finite, got {}", s.name(), r.info.keys[i].key, v);
+      h.push_back(v);
+    }
+    if constexpr (requires(const std::vector<double>& v) { Core::check(v); }) {
+      const std::string problem = Core::check(h);
+      if (!problem.empty()) fail("activation '{}': {}", s.name(), problem);
+    }
+    return std::make_shared<Fixed<Core, D...>>(r.info.name, r.info.name.c_str(), std::move(h));
+  };
+}
+
+// ------------------------------------------------------------------ the cores
+
+struct Identity {
+  template <class T>
+  static T f(T x, const T*) {
+    return x;
+  }
+  template <class T>
+  static T dfdx(T, T, const T*) {
+    return T(1);
+  }
+};
+
+struct Sigmoid {
+  template <class T>
+  static T f(T x, const T*) {
+    return stable_sigmoid(x);
+  }
+  template <class T>
+  static T dfdx(T, T y, const T*) {
+    return y * (T(1) - y);
+  }
+};
+
+struct Tanh {
+  template <class T>
+  static T f(T x, const T*) {
+    return std::tanh(x);
+  }
+  template <class T>
+  static T dfdx(T, T y, const T*) {
+    return T(1) - y * y;
+  }
+};
+
+// relu'(0) = 0: threshold_backward passes the gradient where the result is > 0.
+struct ReLU {
+  template <class T>
+  static T f(T x, const T*) {
+    return x > T(0) ? x : T(0);
+  }
+  template <class T>
+  static T dfdx(T x, T, const T*) {
+    return x > T(0) ? T(1) : T(0);
+  }
+};
+
+// relu6 is hardtanh(x, 0, 6) in PyTorch; hardtanh_backward zeroes the gradient at both bounds
+// (self <= min || self >= max), so relu6'(0) = relu6'(6) = 0.
+struct ReLU6 {
+  template <class T>
+  static T f(T x, const T*) {
+    return std::min(std::max(x, T(0)), T(6));
+  }
+  template <class T>
+  static T dfdx(T x, T, const T*) {
+    return x > T(0) && x < T(6) ? T(1) : T(0);
+  }
+};
+
+// leaky_relu_backward: x > 0 ? grad : grad * slope, so leaky_relu'(0) = slope.
+struct LeakyReLU {
+  template <class T>
+  static T f(T x, const T* h) {
+    return x > T(0) ? x : h[0] * x;
+  }
+  template <class T>
+  static T dfdx(T x, T, const T* h) {
+    return x > T(0) ? T(1) : h[0];
+  }
+  static std::optional<double> gain(const double* h) {
+    return std::sqrt(2.0 / (1.0 + h[0] * h[0]));
+  }
+};
+
+// elu_backward (is_result): x <= 0 ? (y + alpha) : 1, so elu'(0) = alpha.
+struct ELU {
+  template <class T>
+  static T f(T x, const T* h) {
+    return x > T(0) ? x : h[0] * std::expm1(x);
+  }
+  template <class T>
+  static T dfdx(T x, T y, const T* h) {
+    return x > T(0) ? T(1) : y + h[0];
+  }
+};
+
+inline constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+inline constexpr double kSeluScale = 1.0507009873554804934193349852946;
+
+// selu'(0) = scale * alpha (elu_backward with the SELU constants, x <= 0 branch).
+struct SELU {
+  template <class T>
+  static T f(T x, const T*) {
+    return x > T(0) ? T(kSeluScale) * x : T(kSeluScale * kSeluAlpha) * std::expm1(x);
+  }
+  template <class T>
+  static T dfdx(T x, T y, const T*) {
+    return x > T(0) ? T(kSeluScale) : y + T(kSeluScale * kSeluAlpha);
+  }
+};
+
+// celu'(0) = 1 (elu_backward with input_scale 1/alpha: (y + alpha) / alpha at y = 0).
+struct CELU {
+  template <class T>
+  static T f(T x, const T* h) {
+    return x > T(0) ? x : h[0] * std::expm1(x / h[0]);
+  }
+  template <class T>
+  static T dfdx(T x, T y, const T* h) {
+    return x > T(0) ? T(1) : y / h[0] + T(1);
+  }
+  static std::string check(const std::vector<double>& h) {
+    return h[0] == 0 ? "alpha must be nonzero (CELU divides by it)" : "";
+  }
+};
+
+struct GELU {
+  template <class T>
+  static T f(T x, const T*) {
+    return T(0.5) * x * (T(1) + std::erf(x * T(std::numbers::sqrt2 / 2)));
+  }
+  template <class T>
+  static T dfdx(T x, T, const T*) {
+    const T cdf = T(0.5) * (T(1) + std::erf(x * T(std::numbers::sqrt2 / 2)));
+    const T pdf = std::exp(T(-0.5) * x * x) * T(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
+    return cdf + x * pdf;
+  }
+};
+
+inline constexpr double kSqrt2OverPi = 0.7978845608028654;  // sqrt(2 / pi)
+
+struct GELUTanh {
+  template <class T>
+  static T f(T x, const T*) {
+    return T(0.5) * x * (T(1) + std::tanh(T(kSqrt2OverPi) * (x + T(0.044715) * x * x * x)));
+  }
+  template <class T>
+  static T dfdx(T x, T, const T*) {
+    const T t = std::tanh(T(kSqrt2OverPi) * (x + T(0.044715) * x * x * x));
+    return T(0.5) * (T(1) + t) +
+           T(0.5) * x * (T(1) - t * t) * T(kSqrt2OverPi) * (T(1) + T(3 * 0.044715) * x * x);
+  }
+};
+
+struct SiLU {
+  template <class T>
+  static T f(T x, const T*) {
+    return x * stable_sigmoid(x);
+  }
+  template <class T>
+  static T dfdx(T x, T, const T*) {
+    const T s = stable_sigmoid(x);
+    return s * (T(1) + x * (T(1) - s));
+  }
+};
+
+struct Mish {
+  template <class T>
+  static T f(T x, const T*) {
+    return x * std::tanh(stable_softplus(x));
+  }
+  template <class T>
+  static T dfdx(T x, T, const T*) {
+    const T t = std::tanh(stable_softplus(x));
+    return t + x * stable_sigmoid(x) * (T(1) - t * t);
+  }
+};
+
+// Above the threshold softplus is the identity, exactly as PyTorch (forward and backward).
+struct Softplus {
+  template <class T>
+  static T f(T x, const T* h) {
+    const T z = h[0] * x;
+    return z > h[1] ? x : stable_softplus(z) / h[0];
+  }
+  template <class T>
+  static T dfdx(T x, T, const T* h) {
+    const T z = h[0] * x;
+    return z > h[1] ? T(1) : stable_sigmoid(z);
+  }
+  static std::string check(const std::vector<double>& h) {
+    return h[0] <= 0 ? "beta must be > 0" : "";
+  }
+};
+
+// hardswish_backward (scalar path and CUDA): x < -3 -> 0, x <= 3 -> x/3 + 1/2, else 1. So the
+// derivative is -1/2 at x = -3 and 3/2 at x = 3 (both bounds take the middle piece).
+// (PyTorch's vectorised CPU path picks 1 at exactly x = 3; we follow the scalar definition.)
+struct Hardswish {
+  template <class T>
+  static T f(T x, const T*) {
+    return x * std::min(std::max(x + T(3), T(0)), T(6)) / T(6);
+  }
+  template <class T>
+  static T dfdx(T x, T, const T*) {
+    if (x < T(-3)) return T(0);
+    if (x <= T(3)) return x / T(3) + T(0.5);
+    return T(1);
+  }
+};
+
+// hardsigmoid_backward: (x > -3 && x < 3) ? 1/6 : 0, so 0 at both bounds.
+struct Hardsigmoid {
+  template <class T>
+  static T f(T x, const T*) {
+    return std::min(std::max(x + T(3), T(0)), T(6)) / T(6);
+  }
+  template <class T>
+  static T dfdx(T x, T, const T*) {
+    return x > T(-3) && x < T(3) ? T(1) / T(6) : T(0);
+  }
+};
+
+// hardtanh_backward: (x <= min || x >= max) ? 0 : grad, so 0 at both bounds.
+struct Hardtanh {
+  template <class T>
+  static T f(T x, const T* h) {
+    return std::min(std::max(x, h[0]), h[1]);
+  }
+  template <class T>
+  static T dfdx(T x, T, const T* h) {
+    return x > h[0] && x < h[1] ? T(1) : T(0);
+  }
+  static std::string check(const std::vector<double>& h) {
+    return h[1] <= h[0] ? fmt::format("max_val ({}) must be greater than min_val ({})", h[1], h[0])
+                        : "";
+  }
+};
+
+struct Softsign {
+  template <class T>
+  static T f(T x, const T*) {
+    return x / (T(1) + std::abs(x));
+  }
+  template <class T>
+  static T dfdx(T x, T, const T*) {
+    const T d = T(1) + std::abs(x);
+    return T(1) / (d * d);
+  }
+};
+
+// log sigma(x) = min(x, 0) - log1p(e^-|x|): no overflow, no log(0).
+struct LogSigmoid {
+  template <class T>
+  static T f(T x, const T*) {
+    return std::min(x, T(0)) - std::log1p(std::exp(-std::abs(x)));
+  }
+  template <class T>
+  static T dfdx(T x, T, const T*) {
+    return stable_sigmoid(-x);
+  }
+};
+
+// ------------------------------------------------------------------ registrations
+
+const Reference kPyTorch{"A. Paszke, S. Gross, F. Massa, et al.", 2019,
+                         "PyTorch: An Imperative Style, High-Performance Deep Learning Library"};
+
+TG_REGISTER_ACTIVATION({.name = "identity",
+                        .formula = "f(x) = x",
+                        .latex = "f(x) = x",
+                        .gain = 1.0,
+                        .gain_note = "PyTorch calculate_gain('linear')",
+                        .reference = kPyTorch},
+                       fixed<Identity>());
+
+TG_REGISTER_ACTIVATION({.name = "sigmoid",
+                        .formula = "f(x) = 1 / (1 + exp(-x))",
+                        .latex = "f(x) = \\frac{1}{1 + e^{-x}}",
+                        .gain = 1.0,
+                        .gain_note = "PyTorch calculate_gain('sigmoid')",
+                        .reference = {"D. E. Rumelhart, G. E. Hinton, R. J. Williams", 1986,
+                                      "Learning representations by back-propagating errors"}},
+                       fixed<Sigmoid>());
+
+TG_REGISTER_ACTIVATION({.name = "tanh",
+                        .formula = "f(x) = tanh(x)",
+                        .latex = "f(x) = \\tanh(x)",
+                        .gain = 5.0 / 3.0,
+                        .gain_note = "PyTorch calculate_gain('tanh')",
+                        .reference = {"Y. LeCun, L. Bottou, G. B. Orr, K.-R. Mueller", 1998,
+                                      "Efficient BackProp"}},
+                       fixed<Tanh>());
+
+TG_REGISTER_ACTIVATION(
+    {.name = "relu",
+     .formula = "f(x) = max(0, x)",
+     .latex = "f(x) = \\max(0, x)",
+     .gain = std::numbers::sqrt2,
+     .gain_note = "PyTorch calculate_gain('relu') (He et al. 2015)",
+     .reference = {"V. Nair, G. E. Hinton", 2010,
+                   "Rectified Linear Units Improve Restricted Boltzmann Machines"}},
+    fixed<ReLU>());
+
+TG_REGISTER_ACTIVATION({.name = "relu6",
+                        .formula = "f(x) = min(max(0, x), 6)",
+                        .latex = "f(x) = \\min(\\max(0, x), 6)",
+                        .gain = std::nullopt,
+                        .gain_note = "none in PyTorch; relu's sqrt(2) is the usual choice",
+                        .reference = {"A. Krizhevsky", 2010,
+                                      "Convolutional Deep Belief Networks on CIFAR-10"}},
+                       fixed<ReLU6>());
+
+TG_REGISTER_ACTIVATION(
+    {.name = "leaky_relu",
+     .formula = "f(x) = x if x > 0, else slope * x",
+     .latex = "f(x) = \\max(0, x) + s \\min(0, x)",
+     .keys = {{"slope", "0.01", "slope s for x <= 0 (PyTorch's negative_slope)"}},
+     .gain = std::sqrt(2.0 / (1.0 + 0.01 * 0.01)),
+     .gain_note = "PyTorch calculate_gain('leaky_relu', s) = sqrt(2 / (1 + s^2))",
+     .reference = {"A. L. Maas, A. Y. Hannun, A. Y. Ng", 2013,
+                   "Rectifier Nonlinearities Improve Neural Network Acoustic Models"}},
+    fixed<LeakyReLU, 0.01>());
+
+TG_REGISTER_ACTIVATION(
+    {.name = "elu",
+     .formula = "f(x) = x if x > 0, else alpha * (exp(x) - 1)",
+     .latex = "f(x) = \\begin{cases} x & x > 0 \\\\ \\alpha (e^{x} - 1) & x \\le 0 \\end{cases}",
+     .keys = {{"alpha", "1", "alpha, the value approached as x -> -inf is -alpha"}},
+     .gain = std::nullopt,
+     .gain_note = "none in PyTorch",
+     .reference = {"D.-A. Clevert, T. Unterthiner, S. Hochreiter", 2016,
+                   "Fast and Accurate Deep Network Learning by Exponential Linear Units "
+                   "(ELUs)"}},
+    fixed<ELU, 1.0>());
+
+TG_REGISTER_ACTIVATION(
+    {.name = "selu",
+     .formula = "f(x) = scale * (x if x > 0, else alpha * (exp(x) - 1)), "
+                "alpha = 1.6732632423543772, scale = 1.0507009873554805",
+     .latex = "f(x) = \\lambda \\begin{cases} x & x > 0 \\\\ \\alpha (e^{x} - 1) & x \\le 0 "
+              "\\end{cases},\\ \\alpha \\approx 1.6733,\\ \\lambda \\approx 1.0507",
+     .gain = 0.75,
+     .gain_note = "PyTorch calculate_gain('selu') = 3/4 (for self-normalising nets "
+                  "the paper uses LeCun init, gain 1)",
+     .reference = {"G. Klambauer, T. Unterthiner, A. Mayr, S. Hochreiter", 2017,
+                   "Self-Normalizing Neural Networks"}},
+    fixed<SELU>());
+
+TG_REGISTER_ACTIVATION(
+    {.name = "celu",
+     .formula = "f(x) = max(0, x) + min(0, alpha * (exp(x / alpha) - 1))",
+     .latex = "f(x) = \\max(0, x) + \\min\\left(0, \\alpha (e^{x/\\alpha} - 1)\\right)",
+     .keys = {{"alpha", "1", "alpha (nonzero)"}},
+     .gain = std::nullopt,
+     .gain_note = "none in PyTorch",
+     .reference = {"J. T. Barron", 2017, "Continuously Differentiable Exponential Linear Units"}},
+    fixed<CELU, 1.0>());
+
+TG_REGISTER_ACTIVATION(
+    {.name = "gelu",
+     .formula = "f(x) = x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt(2)))",
+     .latex =
+         "f(x) = x \\Phi(x) = \\frac{x}{2}\\left(1 + \\operatorname{erf}(x / \\sqrt{2})\\right)",
+     .gain = std::nullopt,
+     .gain_note = "none in PyTorch",
+     .reference = {"D. Hendrycks, K. Gimpel", 2016, "Gaussian Error Linear Units (GELUs)"}},
+    fixed<GELU>());
+
+TG_REGISTER_ACTIVATION(
+    {.name = "gelu_tanh",
+     .formula = "f(x) = 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))",
+     .latex = "f(x) = \\frac{x}{2}\\left(1 + \\tanh\\left(\\sqrt{2/\\pi}\\,(x + "
+              "0.044715\\,x^3)\\right)\\right)",
+     .gain = std::nullopt,
+     .gain_note = "none in PyTorch",
+     .reference = {"D. Hendrycks, K. Gimpel", 2016,
+                   "Gaussian Error Linear Units (GELUs) (tanh approximation; PyTorch "
+                   "gelu(approximate='tanh'))"}},
+    fixed<GELUTanh>());
+
+TG_REGISTER_ACTIVATION({.name = "silu",
+                        .formula = "f(x) = x * sigmoid(x)",
+                        .latex = "f(x) = x \\sigma(x)",
+                        .gain = std::nullopt,
+                        .gain_note = "none in PyTorch",
+                        .reference = {"S. Elfwing, E. Uchibe, K. Doya", 2018,
+                                      "Sigmoid-Weighted Linear Units for Neural Network Function "
+                                      "Approximation in Reinforcement Learning"}},
+                       fixed<SiLU>());
+
+TG_REGISTER_ACTIVATION(
+    {.name = "mish",
+     .formula = "f(x) = x * tanh(softplus(x))",
+     .latex = "f(x) = x \\tanh\\left(\\ln(1 + e^{x})\\right)",
+     .gain = std::nullopt,
+     .gain_note = "none in PyTorch",
+     .reference = {"D. Misra", 2019, "Mish: A Self Regularized Non-Monotonic Activation Function"}},
+    fixed<Mish>());
+
+TG_REGISTER_ACTIVATION(
+    {.name = "softplus",
+     .formula = "f(x) = log(1 + exp(beta * x)) / beta, or x where beta * x > threshold",
+     .latex =
+         "f(x) = \\begin{cases} \\frac{1}{\\beta}\\ln(1 + e^{\\beta x}) & \\beta x \\le t \\\\ x & "
+         "\\beta x > t \\end{cases}",
+     .keys = {{"beta", "1", "sharpness beta (> 0)"},
+              {"threshold", "20", "above beta * x > threshold the function is x"}},
+     .gain = std::nullopt,
+     .gain_note = "none in PyTorch",
+     .reference = {"C. Dugas, Y. Bengio, F. Belisle, C. Nadeau, R. Garcia", 2001,
+                   "Incorporating Second-Order Functional Knowledge for Better Option "
+                   "Pricing"}},
+    fixed<Softplus, 1.0, 20.0>());
+
+TG_REGISTER_ACTIVATION({.name = "hardswish",
+                        .formula = "f(x) = x * relu6(x + 3) / 6",
+                        .latex = "f(x) = x \\frac{\\min(\\max(x + 3, 0), 6)}{6}",
+                        .gain = std::nullopt,
+                        .gain_note = "none in PyTorch",
+                        .reference = {"A. Howard, M. Sandler, G. Chu, et al.", 2019,
+                                      "Searching for MobileNetV3"}},
+                       fixed<Hardswish>());
+
+TG_REGISTER_ACTIVATION({.name = "hardsigmoid",
+                        .formula = "f(x) = relu6(x + 3) / 6",
+                        .latex = "f(x) = \\frac{\\min(\\max(x + 3, 0), 6)}{6}",
+                        .gain = std::nullopt,
+                        .gain_note = "none in PyTorch",
+                        .reference = {"A. Howard, M. Sandler, G. Chu, et al.", 2019,
+                                      "Searching for MobileNetV3"}},
+                       fixed<Hardsigmoid>());
+
+TG_REGISTER_ACTIVATION(
+    {.name = "hardtanh",
+     .formula = "f(x) = min(max(x, min_val), max_val)",
+     .latex = "f(x) = \\min(\\max(x, a), b)",
+     .keys = {{"min_val", "-1", "lower bound a"}, {"max_val", "1", "upper bound b (> a)"}},
+     .gain = std::nullopt,
+     .gain_note = "none in PyTorch",
+     .reference = {"R. Collobert", 2004, "Large Scale Machine Learning (PhD thesis)"}},
+    fixed<Hardtanh, -1.0, 1.0>());
+
+TG_REGISTER_ACTIVATION({.name = "softsign",
+                        .formula = "f(x) = x / (1 + |x|)",
+                        .latex = "f(x) = \\frac{x}{1 + |x|}",
+                        .gain = std::nullopt,
+                        .gain_note = "none in PyTorch",
+                        .reference = {"J. Bergstra, G. Desjardins, P. Lamblin, Y. Bengio", 2009,
+                                      "Quadratic Polynomials Learn Better Image Features"}},
+                       fixed<Softsign>());
+
+TG_REGISTER_ACTIVATION({.name = "logsigmoid",
+                        .formula = "f(x) = log(sigmoid(x)) = -softplus(-x)",
+                        .latex = "f(x) = \\ln \\sigma(x) = -\\ln(1 + e^{-x})",
+                        .gain = std::nullopt,
+                        .gain_note = "none in PyTorch",
+                        .reference = kPyTorch},
+                       fixed<LogSigmoid>());
+
+}  // namespace
+
+}  // namespace tg::act

@@ -1,0 +1,48 @@
+#pragma once
+// im2col / col2im and the 2-D convolution drivers built on them (one im2col buffer per sample,
+// one GEMM per sample and group). Raw row-major NCHW pointers; no Tensor, no tape.
+//
+// For one sample and one group, the column buffer `cols` is a [K, L] matrix with
+// K = Cg * kH * kW (rows ordered channel, kernel row, kernel column, the layout of a weight
+// [Cout, Cg, kH, kW]) and L = OH * OW: cols[(c, i, j), (oh, ow)] = x[c, oh*sH - pH + i*dH,
+// ow*sW - pW + j*dW], zero where that position falls in the padding. Then
+//   forward:         y_g [Cog, L] = W_g [Cog, K] * cols
+//   input gradient:  cols = W_g^T * g_g, then col2im (scatter-add back into the input)
+//   weight gradient: gW_g [Cog, K] += g_g [Cog, L] * cols^T, summed over samples.
+#include <cstdint>
+
+namespace tg::kernels {
+
+// Sizes of one convolution. OH, OW are the output sizes (computed by the caller).
+struct Conv2dGeometry {
+  std::int64_t N = 0, C = 0, H = 0, W = 0;  // input [N, C, H, W]
+  std::int64_t Co = 0;                      // output channels; weight [Co, C / groups, kH, kW]
+  std::int64_t kH = 1, kW = 1;
+  std::int64_t sH = 1, sW = 1, pH = 0, pW = 0, dH = 1, dW = 1;
+  std::int64_t groups = 1;
+  std::int64_t OH = 0, OW = 0;
+};
+
+// cols [C*kH*kW, OH*OW] from one image x [C, H, W] (C = the channels of one group).
+template <class T>
+void im2col(const T* x, std::int64_t C, const Conv2dGeometry& g, T* cols);
+
+// x [C, H, W] += the columns scattered back to their input positions (the adjoint of im2col).
+template <class T>
+void col2im(const T* cols, std::int64_t C, const Conv2dGeometry& g, T* x);
+
+// y [N, Co, OH, OW] = conv(x, w) (+ bias[co] when bias is not null).
+template <class T>
+void conv2d_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* y);
+
+// gx [N, C, H, W] = the gradient of sum(conv(x, w) * gy) with respect to x (overwritten).
+template <class T>
+void conv2d_backward_input(const T* gy, const T* w, const Conv2dGeometry& g, T* gx);
+
+// gw [Co, C/groups, kH, kW] = the gradient of sum(conv(x, w) * gy) with respect to w
+// (overwritten). Samples are summed in chunks, one per thread, then the chunks in order: the
+// result is bit-identical for a given thread count.
+template <class T>
+void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T* gw);
+
+}  // namespace tg::kernels

@@ -1,0 +1,217 @@
+#include "tapegrad/kernels/pool.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "tapegrad/kernels/parallel.hpp"
+
+namespace tg::kernels {
+
+namespace {
+
+// Enough work per thread to be worth a thread.
+std::int64_t plane_grain(std::int64_t work_per_plane) {
+  return std::max<std::int64_t>(1, 32768 / std::max<std::int64_t>(work_per_plane, 1));
+}
+
+// The window of output position o along one axis, clipped as PyTorch's avg_pool2d:
+// [start, end) within the padded input gives the divisor with padding; the clamped window
+// [lo, hi) within the real input is what is summed.
+struct AvgWindow {
+  std::int64_t lo, hi, padded;
+};
+inline AvgWindow avg_window(std::int64_t o, std::int64_t s, std::int64_t p, std::int64_t k,
+                            std::int64_t n) {
+  const std::int64_t start = o * s - p;
+  const std::int64_t end = std::min(start + k, n + p);
+  return {std::max<std::int64_t>(start, 0), std::min(end, n), end - start};
+}
+
+inline std::int64_t adaptive_start(std::int64_t i, std::int64_t in, std::int64_t out) {
+  return (i * in) / out;
+}
+inline std::int64_t adaptive_end(std::int64_t i, std::int64_t in, std::int64_t out) {
+  return ((i + 1) * in + out - 1) / out;
+}
+
+}  // namespace
+
+template <class T>
+void max_pool2d_forward(const T* x, const Pool2dGeometry& g, T* y, std::int64_t* idx) {
+  const std::int64_t in_size = g.H * g.W, out_size = g.OH * g.OW;
+  parallel_for(0, g.planes, plane_grain(out_size * g.kH * g.kW),
+               [&](std::int64_t b, std::int64_t e) {
+                 for (std::int64_t p = b; p < e; ++p) {
+                   const T* xp = x + p * in_size;
+                   T* yp = y + p * out_size;
+                   std::int64_t* ip = idx + p * out_size;
+                   for (std::int64_t oh = 0; oh < g.OH; ++oh) {
+                     std::int64_t h0 = oh * g.sH - g.pH;
+                     const std::int64_t h1 = std::min(h0 + (g.kH - 1) * g.dH + 1, g.H);
+                     while (h0 < 0) h0 += g.dH;
+                     for (std::int64_t ow = 0; ow < g.OW; ++ow) {
+                       std::int64_t w0 = ow * g.sW - g.pW;
+                       const std::int64_t w1 = std::min(w0 + (g.kW - 1) * g.dW + 1, g.W);
+                       while (w0 < 0) w0 += g.dW;
+                       // A window made only of padding (possible with dilation) has no position:
+                       // -1, which scatter and gather skip.
+                       std::int64_t best = h0 < h1 && w0 < w1 ? h0 * g.W + w0 : -1;
+                       T m = -std::numeric_limits<T>::infinity();
+                       for (std::int64_t h = h0; h < h1; h += g.dH)
+                         for (std::int64_t w = w0; w < w1; w += g.dW) {
+                           const T v = xp[h * g.W + w];
+                           // Strictly greater: the first maximum wins; NaN always wins (so the last
+                           // NaN).
+                           if (v > m || std::isnan(v)) {
+                             m = v;
+                             best = h * g.W + w;
+                           }
+                         }
+                       yp[oh * g.OW + ow] = m;
+                       ip[oh * g.OW + ow] = best;
+                     }
+                   }
+                 }
+               });
+}
+
+template <class T>
+void pool_scatter(const T* gy, const std::int64_t* idx, std::int64_t planes, std::int64_t in_size,
+                  std::int64_t out_size, T* gx) {
+  parallel_for(0, planes, plane_grain(out_size + in_size), [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t p = b; p < e; ++p) {
+      T* gp = gx + p * in_size;
+      std::fill(gp, gp + in_size, T(0));
+      const T* yp = gy + p * out_size;
+      const std::int64_t* ip = idx + p * out_size;
+      for (std::int64_t o = 0; o < out_size; ++o)
+        if (ip[o] >= 0) gp[ip[o]] += yp[o];
+    }
+  });
+}
+
+template <class T>
+void pool_gather(const T* x, const std::int64_t* idx, std::int64_t planes, std::int64_t in_size,
+                 std::int64_t out_size, T* y) {
+  parallel_for(0, planes, plane_grain(out_size), [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t p = b; p < e; ++p) {
+      const T* xp = x + p * in_size;
+      T* yp = y + p * out_size;
+      const std::int64_t* ip = idx + p * out_size;
+      for (std::int64_t o = 0; o < out_size; ++o) yp[o] = ip[o] >= 0 ? xp[ip[o]] : T(0);
+    }
+  });
+}
+
+template <class T>
+void avg_pool2d_forward(const T* x, const Pool2dGeometry& g, bool count_include_pad, T* y) {
+  const std::int64_t in_size = g.H * g.W, out_size = g.OH * g.OW;
+  parallel_for(
+      0, g.planes, plane_grain(out_size * g.kH * g.kW), [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t p = b; p < e; ++p) {
+          const T* xp = x + p * in_size;
+          T* yp = y + p * out_size;
+          for (std::int64_t oh = 0; oh < g.OH; ++oh) {
+            const AvgWindow wh = avg_window(oh, g.sH, g.pH, g.kH, g.H);
+            for (std::int64_t ow = 0; ow < g.OW; ++ow) {
+              const AvgWindow ww = avg_window(ow, g.sW, g.pW, g.kW, g.W);
+              if (wh.lo >= wh.hi || ww.lo >= ww.hi) {
+                yp[oh * g.OW + ow] = T(0);
+                continue;
+              }
+              double s = 0;
+              for (std::int64_t h = wh.lo; h < wh.hi; ++h)
+                for (std::int64_t w = ww.lo; w < ww.hi; ++w)
+                  s += static_cast<double>(xp[h * g.W + w]);
+              const std::int64_t div =
+                  count_include_pad ? wh.padded * ww.padded : (wh.hi - wh.lo) * (ww.hi - ww.lo);
+              yp[oh * g.OW + ow] = static_cast<T>(s / static_cast<double>(div));
+            }
+          }
+        }
+      });
+}
+
+template <class T>
+void avg_pool2d_backward(const T* gy, const Pool2dGeometry& g, bool count_include_pad, T* gx) {
+  const std::int64_t in_size = g.H * g.W, out_size = g.OH * g.OW;
+  parallel_for(
+      0, g.planes, plane_grain(out_size * g.kH * g.kW), [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t p = b; p < e; ++p) {
+          T* gp = gx + p * in_size;
+          std::fill(gp, gp + in_size, T(0));
+          const T* yp = gy + p * out_size;
+          for (std::int64_t oh = 0; oh < g.OH; ++oh) {
+            const AvgWindow wh = avg_window(oh, g.sH, g.pH, g.kH, g.H);
+            for (std::int64_t ow = 0; ow < g.OW; ++ow) {
+              const AvgWindow ww = avg_window(ow, g.sW, g.pW, g.kW, g.W);
+              if (wh.lo >= wh.hi || ww.lo >= ww.hi) continue;
+              const std::int64_t div =
+                  count_include_pad ? wh.padded * ww.padded : (wh.hi - wh.lo) * (ww.hi - ww.lo);
+              const T v = static_cast<T>(yp[oh * g.OW + ow] / static_cast<T>(div));
+              for (std::int64_t h = wh.lo; h < wh.hi; ++h)
+                for (std::int64_t w = ww.lo; w < ww.hi; ++w) gp[h * g.W + w] += v;
+            }
+          }
+        }
+      });
+}
+
+template <class T>
+void adaptive_avg_pool2d_forward(const T* x, const Pool2dGeometry& g, T* y) {
+  const std::int64_t in_size = g.H * g.W, out_size = g.OH * g.OW;
+  parallel_for(0, g.planes, plane_grain(in_size + out_size), [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t p = b; p < e; ++p) {
+      const T* xp = x + p * in_size;
+      T* yp = y + p * out_size;
+      for (std::int64_t oh = 0; oh < g.OH; ++oh) {
+        const std::int64_t h0 = adaptive_start(oh, g.H, g.OH), h1 = adaptive_end(oh, g.H, g.OH);
+        for (std::int64_t ow = 0; ow < g.OW; ++ow) {
+          const std::int64_t w0 = adaptive_start(ow, g.W, g.OW), w1 = adaptive_end(ow, g.W, g.OW);
+          double s = 0;
+          for (std::int64_t h = h0; h < h1; ++h)
+            for (std::int64_t w = w0; w < w1; ++w) s += static_cast<double>(xp[h * g.W + w]);
+          yp[oh * g.OW + ow] = static_cast<T>(s / static_cast<double>((h1 - h0) * (w1 - w0)));
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+void adaptive_avg_pool2d_backward(const T* gy, const Pool2dGeometry& g, T* gx) {
+  const std::int64_t in_size = g.H * g.W, out_size = g.OH * g.OW;
+  parallel_for(0, g.planes, plane_grain(in_size + out_size), [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t p = b; p < e; ++p) {
+      T* gp = gx + p * in_size;
+      std::fill(gp, gp + in_size, T(0));
+      const T* yp = gy + p * out_size;
+      for (std::int64_t oh = 0; oh < g.OH; ++oh) {
+        const std::int64_t h0 = adaptive_start(oh, g.H, g.OH), h1 = adaptive_end(oh, g.H, g.OH);
+        for (std::int64_t ow = 0; ow < g.OW; ++ow) {
+          const std::int64_t w0 = adaptive_start(ow, g.W, g.OW), w1 = adaptive_end(ow, g.W, g.OW);
+          const T v = yp[oh * g.OW + ow] / static_cast<T>((h1 - h0) * (w1 - w0));
+          for (std::int64_t h = h0; h < h1; ++h)
+            for (std::int64_t w = w0; w < w1; ++w) gp[h * g.W + w] += v;
+        }
+      }
+    }
+  });
+}
+
+#define TG_INSTANTIATE(T)                                                                  \
+  template void max_pool2d_forward<T>(const T*, const Pool2dGeometry&, T*, std::int64_t*); \
+  template void pool_scatter<T>(const T*, const std::int64_t*, std::int64_t, std::int64_t, \
+                                std::int64_t, T*);                                         \
+  template void pool_gather<T>(const T*, const std::int64_t*, std::int64_t, std::int64_t,  \
+                               std::int64_t, T*);                                          \
+  template void avg_pool2d_forward<T>(const T*, const Pool2dGeometry&, bool, T*);          \
+  template void avg_pool2d_backward<T>(const T*, const Pool2dGeometry&, bool, T*);         \
+  template void adaptive_avg_pool2d_forward<T>(const T*, const Pool2dGeometry&, T*);       \
+  template void adaptive_avg_pool2d_backward<T>(const T*, const Pool2dGeometry&, T*);
+TG_INSTANTIATE(float)
+TG_INSTANTIATE(double)
+#undef TG_INSTANTIATE
+
+}  // namespace tg::kernels

@@ -1,0 +1,178 @@
+// conv2d and its two gradient ops. Each is bilinear, and each one's backward is made of the
+// other two, so the three close under differentiation:
+//   y  = conv2d(x, w)            dL/dx = input_grad(g, w)     dL/dw = weight_grad(x, g)
+//   gx = input_grad(g, w)        dL/dg = conv2d(G, w)         dL/dw = weight_grad(G, g)
+//   gw = weight_grad(x, g)       dL/dx = input_grad(g, G)     dL/dg = conv2d(x, G)
+// (G is the incoming gradient of each op's output; all follow from <G, A(u, v)> identities.)
+#include "tapegrad/ops/conv.hpp"
+
+#include "tapegrad/kernels/im2col.hpp"
+#include "tapegrad/ops/detail.hpp"
+#include "tapegrad/ops/reduce.hpp"
+#include "tapegrad/ops/shape.hpp"
+
+namespace tg {
+
+using autograd::record;
+using autograd::saved;
+
+namespace {
+
+// A read-only contiguous copy for the kernels when needed; never recorded.
+Tensor contig(const Tensor& t) {
+  return t.is_contiguous() ? t : detail::copy_to_contiguous(t, t.dtype());
+}
+
+std::string pair_str(const std::array<std::int64_t, 2>& a) {
+  return fmt::format("({}, {})", a[0], a[1]);
+}
+
+// Checks the shapes and options; returns the sizes of the convolution.
+kernels::Conv2dGeometry geometry(const char* op, const Shape& xs, const Shape& ws,
+                                 const Conv2dOptions& o) {
+  if (xs.size() != 4)
+    fail("{}: expected a 4-D input [N, C, H, W], got shape {}", op, shape_str(xs));
+  if (ws.size() != 4)
+    fail("{}: expected a 4-D weight [C_out, C_in / groups, kH, kW], got shape {}", op,
+         shape_str(ws));
+  if (o.stride[0] <= 0 || o.stride[1] <= 0)
+    fail("{}: stride must be positive, got {}", op, pair_str(o.stride));
+  if (o.padding[0] < 0 || o.padding[1] < 0)
+    fail("{}: padding must be non-negative, got {}", op, pair_str(o.padding));
+  if (o.dilation[0] <= 0 || o.dilation[1] <= 0)
+    fail("{}: dilation must be positive, got {}", op, pair_str(o.dilation));
+  if (o.groups <= 0) fail("{}: groups must be positive, got {}", op, o.groups);
+  const std::int64_t C = xs[1], Co = ws[0];
+  if (C % o.groups != 0)
+    fail("{}: groups={} does not divide the input's {} channels (input {}, weight {})", op,
+         o.groups, C, shape_str(xs), shape_str(ws));
+  if (Co % o.groups != 0)
+    fail("{}: groups={} does not divide the weight's {} output channels (weight {})", op, o.groups,
+         Co, shape_str(ws));
+  if (ws[1] * o.groups != C)
+    fail("{}: input has {} channels but the weight expects {} (input {}, weight {}, groups={})", op,
+         C, ws[1] * o.groups, shape_str(xs), shape_str(ws), o.groups);
+  if (ws[2] <= 0 || ws[3] <= 0)
+    fail("{}: kernel size must be positive, got weight {}", op, shape_str(ws));
+  kernels::Conv2dGeometry g;
+  g.N = xs[0];
+  g.C = C;
+  g.H = xs[2];
+  g.W = xs[3];
+  g.Co = Co;
+  g.kH = ws[2];
+  g.kW = ws[3];
+  g.sH = o.stride[0];
+  g.sW = o.stride[1];
+  g.pH = o.padding[0];
+  g.pW = o.padding[1];
+  g.dH = o.dilation[0];
+  g.dW = o.dilation[1];
+  g.groups = o.groups;
+  const std::int64_t Hp = g.H + 2 * g.pH, Wp = g.W + 2 * g.pW;
+  const std::int64_t ekH = g.dH * (g.kH - 1) + 1, ekW = g.dW * (g.kW - 1) + 1;
+  if (ekH > Hp || ekW > Wp)
+    fail(
+        "{}: kernel size ({} x {}) (dilated: {} x {}) is bigger than the padded input ({} x {}) "
+        "(input {}, weight {}, padding {}, dilation {})",
+        op, g.kH, g.kW, ekH, ekW, Hp, Wp, shape_str(xs), shape_str(ws), pair_str(o.padding),
+        pair_str(o.dilation));
+  g.OH = (Hp - ekH) / g.sH + 1;
+  g.OW = (Wp - ekW) / g.sW + 1;
+  return g;
+}
+
+Shape output_shape(const kernels::Conv2dGeometry& g) { return {g.N, g.Co, g.OH, g.OW}; }
+
+void check_pair(const Tensor& a, const Tensor& b, const char* op, const char* wa, const char* wb) {
+  detail::check_defined(a, op, wa);
+  detail::check_defined(b, op, wb);
+  detail::check_floating(a, op);
+  detail::check_same_dtype(a, b, op);
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Conv2dOptions o) {
+  check_pair(x, w, "conv2d", "input", "weight");
+  if (x.dim() == 3) return squeeze(conv2d(unsqueeze(x, 0), w, b, o), 0);
+  const kernels::Conv2dGeometry g = geometry("conv2d", x.shape(), w.shape(), o);
+  if (b.defined()) {
+    detail::check_same_dtype(x, b, "conv2d");
+    if (b.dim() != 1 || b.shape()[0] != g.Co)
+      fail("conv2d: bias of shape {} does not match weight {} (expected [{}])",
+           shape_str(b.shape()), shape_str(w.shape()), g.Co);
+  }
+  Tensor out = Tensor::empty(output_shape(g), x.dtype());
+  {
+    const Tensor xc = contig(x), wc = contig(w), bc = b.defined() ? contig(b) : Tensor();
+    detail::dispatch_floating(x.dtype(), "conv2d", [&](auto tag) {
+      using T = decltype(tag);
+      kernels::conv2d_forward<T>(xc.data_ptr<T>(), wc.data_ptr<T>(),
+                                 bc.defined() ? bc.data_ptr<T>() : nullptr, g, out.data_ptr<T>());
+    });
+  }
+  auto backward = [x, w, b, o](const Tensor& gy, const Tensor&) {
+    TensorList grads{x.requires_grad() ? conv2d_input_grad(gy, w, x.shape(), o) : Tensor(),
+                     w.requires_grad() ? conv2d_weight_grad(x, gy, w.shape(), o) : Tensor()};
+    if (b.defined()) grads.push_back(b.requires_grad() ? sum(gy, {0, 2, 3}) : Tensor());
+    return grads;
+  };
+  if (b.defined())
+    record("conv2d", {x, w, b}, out, {.saved_inputs = saved(0, 1)}, backward);
+  else
+    record("conv2d", {x, w}, out, {.saved_inputs = saved(0, 1)}, backward);
+  return out;
+}
+
+Tensor conv2d_input_grad(const Tensor& gy, const Tensor& w, const Shape& x_shape, Conv2dOptions o) {
+  const char* op = "conv2d_input_grad";
+  check_pair(gy, w, op, "grad_output", "weight");
+  const kernels::Conv2dGeometry g = geometry(op, x_shape, w.shape(), o);
+  if (gy.shape() != output_shape(g))
+    fail("{}: grad_output of shape {} does not match the output shape {} of input {} and weight {}",
+         op, shape_str(gy.shape()), shape_str(output_shape(g)), shape_str(x_shape),
+         shape_str(w.shape()));
+  Tensor out = Tensor::empty(x_shape, gy.dtype());
+  {
+    const Tensor gc = contig(gy), wc = contig(w);
+    detail::dispatch_floating(gy.dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      kernels::conv2d_backward_input<T>(gc.data_ptr<T>(), wc.data_ptr<T>(), g, out.data_ptr<T>());
+    });
+  }
+  record("conv2d_input_grad", {gy, w}, out, {.saved_inputs = saved(0, 1)},
+         [gy, w, o](const Tensor& G, const Tensor&) {
+           return TensorList{
+               gy.requires_grad() ? conv2d(G, w, Tensor(), o) : Tensor(),
+               w.requires_grad() ? conv2d_weight_grad(G, gy, w.shape(), o) : Tensor()};
+         });
+  return out;
+}
+
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& gy, const Shape& w_shape,
+                          Conv2dOptions o) {
+  const char* op = "conv2d_weight_grad";
+  check_pair(x, gy, op, "input", "grad_output");
+  const kernels::Conv2dGeometry g = geometry(op, x.shape(), w_shape, o);
+  if (gy.shape() != output_shape(g))
+    fail("{}: grad_output of shape {} does not match the output shape {} of input {} and weight {}",
+         op, shape_str(gy.shape()), shape_str(output_shape(g)), shape_str(x.shape()),
+         shape_str(w_shape));
+  Tensor out = Tensor::empty(w_shape, x.dtype());
+  {
+    const Tensor xc = contig(x), gc = contig(gy);
+    detail::dispatch_floating(x.dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      kernels::conv2d_backward_weight<T>(xc.data_ptr<T>(), gc.data_ptr<T>(), g, out.data_ptr<T>());
+    });
+  }
+  record("conv2d_weight_grad", {x, gy}, out, {.saved_inputs = saved(0, 1)},
+         [x, gy, o](const Tensor& G, const Tensor&) {
+           return TensorList{x.requires_grad() ? conv2d_input_grad(gy, G, x.shape(), o) : Tensor(),
+                             gy.requires_grad() ? conv2d(x, G, Tensor(), o) : Tensor()};
+         });
+  return out;
+}
+
+}  // namespace tg
