@@ -119,3 +119,23 @@ TEST_CASE("activation_parameters finds activation parameters for their own group
   REQUIRE(rest.size() == 4);
   REQUIRE(ap.size() + rest.size() == net.parameters().size());
 }
+
+TEST_CASE("init: kaiming with an activation uses its gain and says so", "[activations][init]") {
+  auto prelu = act::make("prelu(init=0.25)");
+  Generator g(3);
+  Tensor w = empty({500, 800});
+  std::string used;
+  init::kaiming_normal_(w, *prelu, init::FanMode::FanIn, &g, &used);
+  // std = sqrt(2 / (1 + 0.25^2)) / sqrt(800)
+  REQUIRE(tg::std(w).item() == Approx(std::sqrt(2.0 / 1.0625) / std::sqrt(800.0)).epsilon(0.02));
+  CHECK_THAT(used, Catch::Contains("gain 1.3720 of prelu"));
+  // An activation without an established gain: gain 1, and the message says so.
+  for (const auto& name : act::Registry::instance().names()) {
+    auto a = act::make(name);
+    if (a->gain()) continue;
+    init::kaiming_uniform_(w, *a, init::FanMode::FanOut, &g, &used);
+    CHECK_THAT(used, Catch::Contains("used gain 1 (linear)"));
+    REQUIRE(max(abs(w)).item() <= std::sqrt(3.0) / std::sqrt(500.0));
+    break;
+  }
+}

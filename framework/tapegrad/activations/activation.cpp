@@ -1,5 +1,6 @@
 #include "tapegrad/activations/activation.hpp"
 
+#include <cmath>
 #include <set>
 
 #include <fmt/format.h>
@@ -85,6 +86,36 @@ std::shared_ptr<Activation> make(std::string_view spec, std::int64_t num_channel
 }
 
 }  // namespace tg::act
+
+namespace tg::init {
+
+namespace {
+double activation_std(const Tensor& w, const act::Activation& a, FanMode mode, std::string* used) {
+  const auto [fan_in, fan_out] = calculate_fan_in_and_fan_out(w);
+  const std::int64_t fan = mode == FanMode::FanIn ? fan_in : fan_out;
+  if (fan <= 0) fail("kaiming init: the weight of shape {} has a zero fan", shape_str(w.shape()));
+  const std::optional<double> g = a.gain();
+  const double gain = g.value_or(1.0);
+  if (used) {
+    *used = g ? fmt::format("gain {:.4f} of {} ({})", gain, a.type_name(), a.info().gain_note)
+              : fmt::format("{} has no established He gain; used gain 1 (linear)", a.type_name());
+  }
+  return gain / std::sqrt(static_cast<double>(fan));
+}
+}  // namespace
+
+Tensor kaiming_uniform_(const Tensor& w, const act::Activation& a, FanMode mode, Generator* gen,
+                        std::string* used) {
+  const double bound = std::sqrt(3.0) * activation_std(w, a, mode, used);
+  return uniform_(w, -bound, bound, gen);
+}
+
+Tensor kaiming_normal_(const Tensor& w, const act::Activation& a, FanMode mode, Generator* gen,
+                       std::string* used) {
+  return normal_(w, 0.0, activation_std(w, a, mode, used), gen);
+}
+
+}  // namespace tg::init
 
 namespace tg::nn {
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tapegrad/activations/spec.hpp"
+#include "tapegrad/init/init.hpp"
 #include "tapegrad/nn/module.hpp"
 
 namespace tg::act {
@@ -105,6 +106,18 @@ std::shared_ptr<Activation> make(std::string_view spec, std::int64_t num_channel
                                  DType dtype = DType::Float32);
 
 }  // namespace tg::act
+
+namespace tg::init {
+// He initialisation for a layer followed by `activation`, with the activation's own gain
+// (std = gain / sqrt(fan)). An activation without an established gain gets gain 1 (linear);
+// `used`, if given, receives a sentence saying which gain was used and why.
+Tensor kaiming_uniform_(const Tensor& w, const act::Activation& activation,
+                        FanMode mode = FanMode::FanIn, Generator* gen = nullptr,
+                        std::string* used = nullptr);
+Tensor kaiming_normal_(const Tensor& w, const act::Activation& activation,
+                       FanMode mode = FanMode::FanIn, Generator* gen = nullptr,
+                       std::string* used = nullptr);
+}  // namespace tg::init
 
 namespace tg::nn {
 // The parameters of every activation module inside `model` (for their own optimizer group:
