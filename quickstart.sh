@@ -28,13 +28,13 @@ install_missing() {
 
 build() {
   cmake --preset release
-  cmake --build --preset release
+  cmake --build --preset release "$@"
 }
 
 case "${1:-}" in
   main)
     install_missing
-    build
+    build --target spiral
     ./build/release/examples/spiral
     ;;
   test)

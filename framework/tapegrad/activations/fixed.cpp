@@ -68,6 +68,8 @@ struct HyperFn {
   }
 };
 
+struct Identity;
+
 template <class Core, double... D>
 class Fixed final : public Activation {
  public:
@@ -75,6 +77,8 @@ class Fixed final : public Activation {
       : Activation(name), op_(op_name), hyper_(std::move(hyper)) {}
 
   Tensor forward(const Tensor& x) override {
+    // As nn.Identity: the input itself, no copy and no tape entry.
+    if constexpr (std::is_same_v<Core, Identity>) return x;
     if (hyper_ == std::vector<double>{D...}) return pointwise<DefaultFn<Core, D...>>(x, {}, op_);
     std::vector<Tensor> hs;
     for (double h : hyper_)

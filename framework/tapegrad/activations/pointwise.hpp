@@ -106,15 +106,32 @@ Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const ch
                 for (std::int64_t i = 0; i < n; ++i)
                   gxp[i0 + i] = gp_[i0 + i] * Fn::template dfdx<T>(xp[i0 + i], yp[i0 + i], th);
               } else {
-                double acc[K] = {};
-                for (std::int64_t i = 0; i < n; ++i) {
+                // W independent partial sums per parameter let the loop vectorise; they are
+                // combined in a fixed order, so the result does not depend on threads.
+                constexpr int W = 8;
+                T acc[K][W] = {};
+                std::int64_t i = 0;
+                for (; i + W <= n; i += W) {
+                  for (int l = 0; l < W; ++l) {
+                    const T xv = xp[i0 + i + l], yv = yp[i0 + i + l], gv = gp_[i0 + i + l];
+                    gxp[i0 + i + l] = gv * Fn::template dfdx<T>(xv, yv, th);
+                    T d[K];
+                    Fn::template dfdp<T>(xv, yv, th, d);
+                    for (int k = 0; k < K; ++k) acc[k][l] += gv * d[k];
+                  }
+                }
+                for (; i < n; ++i) {
                   const T xv = xp[i0 + i], yv = yp[i0 + i], gv = gp_[i0 + i];
                   gxp[i0 + i] = gv * Fn::template dfdx<T>(xv, yv, th);
                   T d[K];
                   Fn::template dfdp<T>(xv, yv, th, d);
-                  for (int k = 0; k < K; ++k) acc[k] += static_cast<double>(gv * d[k]);
+                  for (int k = 0; k < K; ++k) acc[k][0] += gv * d[k];
                 }
-                for (int k = 0; k < K; ++k) part[static_cast<std::size_t>(blk * K + k)] = acc[k];
+                for (int k = 0; k < K; ++k) {
+                  double s = 0;
+                  for (int l = 0; l < W; ++l) s += static_cast<double>(acc[k][l]);
+                  part[static_cast<std::size_t>(blk * K + k)] = s;
+                }
               }
             }
           });

@@ -201,6 +201,13 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     for (const auto& t : scratch.touched) {
       if (!t->bw_grad || !t->requires_grad) continue;
       if (t->creator_seq != 0 && !t->retains_grad) continue;
+      if (!t->grad && !create_graph && t->bw_grad.use_count() == 1 &&
+          t->bw_grad->storage.use_count() == 1 && !t->bw_grad->requires_grad &&
+          Tensor(t->bw_grad).is_contiguous()) {
+        // Nobody else can see this buffer: adopt it rather than copy it (as AccumulateGrad).
+        t->grad = std::move(t->bw_grad);
+        continue;
+      }
       Tensor g(t->bw_grad);
       if (!create_graph) g = g.detach();
       if (!t->grad) {
