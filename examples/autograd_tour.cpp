@@ -62,7 +62,9 @@ int main(int argc, char** argv) {
 
   fmt::print("== 5. gradcheck compares with central finite differences\n");
   const GradcheckResult r = gradcheck(
-      [](const TensorList& in) { return sum(mul(tanh(mul(in[1], in[0])), tanh(mul(in[1], in[0])))); },
+      [](const TensorList& in) {
+        return sum(mul(tanh(mul(in[1], in[0])), tanh(mul(in[1], in[0]))));
+      },
       {x, w});
   fmt::print("gradcheck: {}\n\n", r.ok ? "passed" : r.message);
 

@@ -3,36 +3,12 @@
 #include "helpers.hpp"
 
 using namespace tg;
+using tgtest::iota;
 using tgtest::leaf;
+using tgtest::require_backward_differentiable;
 using tgtest::require_values;
 
-namespace {
-
-// 0, 1, 2, ... laid out row-major: element [i, j] of a {A, B} tensor is i*B + j.
-Tensor iota(const Shape& shape, DType dtype = DType::Float64) {
-  return arange(0, static_cast<double>(numel_of(shape)), 1, dtype).reshape(shape);
-}
-
-// Gradchecks u -> (gradient of <op(x), u> w.r.t. x), recorded with create_graph: passes only if
-// op's backward is built from recorded, differentiable ops and is op's transpose.
-void require_backward_differentiable(const std::function<Tensor(const Tensor&)>& op,
-                                     const Shape& in_shape) {
-  Tensor x = leaf(in_shape, 11);
-  Shape out_shape;
-  {
-    NoGradGuard ng;
-    out_shape = op(x).shape();
-  }
-  Tensor u = leaf(out_shape, 12);
-  REQUIRE_GRADCHECK(
-      [&](const TensorList& in) {
-        EnableGradGuard eg;  // gradcheck also evaluates fn under NoGradGuard
-        return grad(op(x), x, {.create_graph = true, .grad_outputs = {in[0]}});
-      },
-      TensorList{u});
-}
-
-}  // namespace
+namespace {}  // namespace
 
 // ------------------------------------------------------------------ index_select
 
