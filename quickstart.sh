@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The driver behind README's two quick-start commands.
-#   ./quickstart.sh main   install what is missing, build Release, run the main job
+#   ./quickstart.sh main   install what is missing, build Release, train LeNet-5 with PReLU on
+#                          Fashion-MNIST (extra arguments go to train_cnn)
 #   ./quickstart.sh test   install what is missing, build Release, run every test
 # Packages are installed with apt-get (as root, or through sudo). Nothing else is downloaded.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(build-essential cmake libfmt-dev catch2 libcli11-dev)
+PACKAGES=(build-essential cmake libfmt-dev catch2 libcli11-dev zlib1g-dev libstb-dev
+          nlohmann-json3-dev dataset-fashion-mnist)
 
 install_missing() {
   local missing=()
@@ -34,8 +36,9 @@ build() {
 case "${1:-}" in
   main)
     install_missing
-    build --target spiral
-    ./build/release/examples/spiral
+    shift
+    build --target train_cnn
+    ./build/release/examples/train_cnn --act prelu --save lenet5_prelu.safetensors "$@"
     ;;
   test)
     install_missing

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/classifier.hpp"
 #include "tapegrad/activations/activation.hpp"
 #include "tapegrad/tapegrad.hpp"
 
@@ -62,6 +63,44 @@ Curve sample(const std::string& spec, double from, double to, std::int64_t n = 2
   Tensor y = (*a)(x);
   Tensor g = grad(sum(y), x);
   return {spec, x.to_vector<double>(), y.to_vector<double>(), g.to_vector<double>()};
+}
+
+// f and f' of an existing (e.g. trained) activation module, for each of its first `channels`
+// channels: the input is [n, C] with the same x in every column, so column c is channel c's
+// curve (per-channel parameters act on dimension 1, shared ones on everything).
+std::vector<Curve> sample_module(act::Activation& a, const std::string& label, std::int64_t num_ch,
+                                 double from, double to, std::int64_t n = 241) {
+  const DType dt = a.parameters().empty() ? DType::Float64 : a.parameters()[0].dtype();
+  const Tensor x1 = linspace(from, to, n, dt);
+  Tensor x = x1.unsqueeze(1).expand({n, num_ch}).contiguous().requires_grad_();
+  Tensor y = a(x);
+  Tensor g = grad(sum(y), x);
+  std::vector<Curve> out;
+  const std::int64_t shown = std::min<std::int64_t>(num_ch, 4);
+  for (std::int64_t c = 0; c < shown; ++c) {
+    Curve cv{num_ch > 1 ? fmt::format("{} channel {}", label, c) : label, x1.to_vector<double>(),
+             y.slice(1, c, c + 1).to_vector<double>(), g.slice(1, c, c + 1).to_vector<double>()};
+    out.push_back(std::move(cv));
+  }
+  return out;
+}
+
+// Every activation module in the model saved in `path`, with its learned parameters.
+std::vector<Curve> sample_checkpoint(const std::string& path, double from, double to) {
+  const io::Checkpoint ck = io::load_checkpoint(path);
+  auto model = examples::model_from_metadata(ck.metadata);
+  model->load_state_dict(ck.model);
+  std::vector<Curve> curves;
+  for (auto& [name, m] : model->named_modules()) {
+    auto* a = dynamic_cast<act::Activation*>(m);
+    if (!a) continue;
+    std::int64_t ch = 1;
+    for (const Tensor& p : a->parameters()) ch = std::max(ch, p.numel() > 1 ? p.size(0) : 1);
+    for (auto& c : sample_module(*a, fmt::format("{} {}", name, a->type_name()), ch, from, to))
+      curves.push_back(std::move(c));
+  }
+  TG_CHECK(!curves.empty(), "plot: the model in {} has no activation modules", path);
+  return curves;
 }
 
 double nice_step(double range) {
@@ -375,12 +414,14 @@ int main(int argc, char** argv) {
   show->add_option("name", show_name, "activation name")->required();
 
   std::vector<std::string> plot_specs;
-  std::string plot_out;
+  std::string plot_out, plot_checkpoint;
   double from = -4, to = 4;
   auto* plot =
       app.add_subcommand("plot", "SVG of f (solid) and f' (dashed); learnable ones at their init");
-  plot->add_option("specs", plot_specs, "activation names or specs, e.g. relu \"prelu(init=0.1)\"")
-      ->required();
+  plot->add_option("specs", plot_specs, "activation names or specs, e.g. relu \"prelu(init=0.1)\"");
+  plot->add_option("--checkpoint", plot_checkpoint,
+                   "also plot the activations of a model saved by train_cnn/train_mlp, as learned "
+                   "(up to 4 channels each)");
   plot->add_option("--out", plot_out, "SVG file to write")->required();
   plot->add_option("--from", from, "left end of the interval");
   plot->add_option("--to", to, "right end of the interval");
@@ -406,6 +447,9 @@ int main(int argc, char** argv) {
       if (!(to > from)) fail("plot: --to ({}) must be greater than --from ({})", to, from);
       std::vector<Curve> curves;
       for (const auto& s : plot_specs) curves.push_back(sample(s, from, to));
+      if (!plot_checkpoint.empty())
+        for (auto& c : sample_checkpoint(plot_checkpoint, from, to)) curves.push_back(std::move(c));
+      if (curves.empty()) fail("plot: give activation specs, --checkpoint FILE, or both");
       write_file(plot_out, svg_plot(curves, from, to));
       fmt::print("wrote {}\n", plot_out);
       return 0;

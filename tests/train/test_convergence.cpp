@@ -57,8 +57,8 @@ double accuracy(nn::Module& model, const Data& d) {
   return mean(eq(pred, d.y).to(DType::Float64)).item();
 }
 
-void train(nn::Module& model, optim::Optimizer& opt, const Data& d, int epochs, std::int64_t batch,
-           Generator& g) {
+void fit(nn::Module& model, optim::Optimizer& opt, const Data& d, int epochs, std::int64_t batch,
+         Generator& g) {
   nn::CrossEntropyLoss loss_fn;
   const std::int64_t n = d.x.shape()[0];
   for (int e = 0; e < epochs; ++e) {
@@ -97,7 +97,7 @@ TEST_CASE("convergence: MLP on Gaussian blobs reaches 98% with SGD, Adam and Ada
                        std::make_shared<nn::Linear>(32, 4)};
     auto opt = make_opt(opt_name, mlp.parameters(), 1.0);
     const auto t0 = std::chrono::steady_clock::now();
-    train(mlp, *opt, train_set, 10, 32, g);
+    fit(mlp, *opt, train_set, 10, 32, g);
     const double acc = accuracy(mlp, test_set);
     WARN(opt_name << ": MLP test accuracy " << acc << " in "
                   << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
@@ -122,7 +122,7 @@ TEST_CASE("convergence: CNN on bar images reaches 98% with SGD, Adam and AdamW",
                        std::make_shared<nn::Linear>(16 * 3 * 3, 3)};
     auto opt = make_opt(opt_name, cnn.parameters(), 1.0);
     const auto t0 = std::chrono::steady_clock::now();
-    train(cnn, *opt, train_set, 6, 32, g);
+    fit(cnn, *opt, train_set, 6, 32, g);
     const double acc = accuracy(cnn, test_set);
     WARN(opt_name << ": CNN test accuracy " << acc << " in "
                   << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()

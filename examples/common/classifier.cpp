@@ -1,0 +1,351 @@
+#include "common/classifier.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "tapegrad/activations/activation.hpp"
+#include "tapegrad/data/loader.hpp"
+#include "tapegrad/data/mnist.hpp"
+#include "tapegrad/data/transforms.hpp"
+#include "tapegrad/io/checkpoint.hpp"
+#include "tapegrad/tapegrad.hpp"
+#include "tapegrad/train/metrics.hpp"
+#include "tapegrad/train/progress.hpp"
+#include "tapegrad/train/runlog.hpp"
+
+namespace tg::examples {
+
+namespace {
+
+std::string join(const std::vector<std::int64_t>& v) {
+  return fmt::format("{}", fmt::join(v, ","));
+}
+
+std::vector<std::int64_t> parse_sizes(const std::string& text) {
+  std::vector<std::int64_t> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      std::size_t used = 0;
+      const long long v = std::stoll(item, &used);
+      TG_CHECK(used == item.size() && v > 0, "bad size '{}'", item);
+      out.push_back(v);
+    } catch (const std::logic_error&) {
+      fail("hidden sizes: '{}' is not a comma-separated list of positive integers", text);
+    }
+  }
+  return out;
+}
+
+std::string get(const std::map<std::string, std::string>& meta, const std::string& key) {
+  const auto it = meta.find(key);
+  TG_CHECK(it != meta.end(),
+           "checkpoint metadata has no '{}' (was it written by train_mlp or "
+           "train_cnn?)",
+           key);
+  return it->second;
+}
+
+models::ModelOptions model_options(const std::string& activation, const std::string& init) {
+  models::ModelOptions o;
+  o.activation = activation;
+  o.init = init;
+  return o;
+}
+
+std::shared_ptr<nn::Sequential> build_model(const std::string& name,
+                                            const std::vector<std::int64_t>& hidden,
+                                            const models::ModelOptions& o, Generator* gen) {
+  if (name == "mlp") {
+    std::vector<std::int64_t> sizes{o.in_channels * o.image_size * o.image_size};
+    sizes.insert(sizes.end(), hidden.begin(), hidden.end());
+    sizes.push_back(o.num_classes);
+    return models::mlp(sizes, o, gen);
+  }
+  return models::make(name, o, gen);
+}
+
+// A TensorDataset of (images - mean) / std, normalised once instead of per batch.
+std::shared_ptr<data::Dataset> normalized(const data::TensorDataset& ds, double mean, double sd,
+                                          std::int64_t limit) {
+  Tensor x = ds.inputs().clone();
+  float* p = x.data_ptr<float>();
+  const auto m = static_cast<float>(mean), inv = static_cast<float>(1 / sd);
+  for (std::int64_t i = 0, n = x.numel(); i < n; ++i) p[i] = (p[i] - m) * inv;
+  auto out = std::make_shared<data::TensorDataset>(x, ds.targets(), ds.classes());
+  if (limit > 0 && limit < out->size()) return std::make_shared<data::Subset>(out, limit);
+  return out;
+}
+
+std::string activation_parameter_report(nn::Module& model) {
+  std::string out;
+  for (auto& [name, m] : model.named_modules()) {
+    auto* a = dynamic_cast<act::Activation*>(m);
+    if (!a) continue;
+    for (auto& [pname, p] : a->named_parameters(false)) {
+      const std::vector<double> v = p.to_vector<double>();
+      std::string values;
+      for (std::size_t i = 0; i < std::min<std::size_t>(v.size(), 8); ++i)
+        values += fmt::format(" {:.4f}", v[i]);
+      if (v.size() > 8) values += " ...";
+      out += fmt::format("  {}.{} [{}]:{}\n", name, pname, v.size(), values);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void add_train_flags(CLI::App& app, TrainConfig& c) {
+  app.add_option("--data", c.data, "directory with the IDX files (default: the dataset's)");
+  app.add_option("--dataset", c.dataset, "fashion-mnist or mnist")
+      ->check(CLI::IsMember({"fashion-mnist", "mnist"}))
+      ->capture_default_str();
+  app.add_option("--model", c.model, "mlp, lenet5, vgg_small or resnet_small")
+      ->capture_default_str();
+  app.add_option_function<std::string>(
+         "--hidden", [&c](const std::string& s) { c.hidden = parse_sizes(s); },
+         "mlp hidden sizes, comma-separated")
+      ->default_str(join(c.hidden));
+  app.add_option("--act", c.activation, "activation spec, e.g. relu, \"prelu(init=0.1)\", pau")
+      ->capture_default_str();
+  app.add_option("--init", c.init, "kaiming (with the activation's gain), xavier or default")
+      ->check(CLI::IsMember({"kaiming", "xavier", "default"}))
+      ->capture_default_str();
+  app.add_option("--optimizer", c.optimizer, "sgd, adam or adamw")
+      ->check(CLI::IsMember({"sgd", "adam", "adamw"}))
+      ->capture_default_str();
+  app.add_option("--lr", c.lr, "learning rate")->capture_default_str();
+  app.add_option("--momentum", c.momentum, "SGD momentum")->capture_default_str();
+  app.add_option("--weight-decay", c.weight_decay,
+                 "weight decay (L2 for sgd/adam, decoupled for adamw)")
+      ->capture_default_str();
+  app.add_option("--act-lr", c.act_lr, "learning rate of activation parameters (default: --lr)");
+  app.add_option("--act-weight-decay", c.act_weight_decay, "weight decay of activation parameters")
+      ->capture_default_str();
+  app.add_option("--epochs", c.epochs, "epochs")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--batch-size", c.batch_size, "mini-batch size")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--seed", c.seed, "random seed (init, shuffling, dropout)")->capture_default_str();
+  app.add_option("--threads", c.threads, "threads (0: OpenMP's default)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--limit-train", c.limit_train, "use only the first N training images")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--limit-test", c.limit_test, "use only the first N test images")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--augment", c.augment, "random crop (padding 2) and horizontal flip");
+  app.add_option("--save", c.save, "write a checkpoint here after every epoch");
+  app.add_option("--resume", c.resume, "continue the run saved in this checkpoint");
+  app.add_option("--json", c.json, "write the run summary (per-epoch metrics) as JSON here");
+  app.add_option("--stop-after", c.stop_after, "stop after this many epochs of this run")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--require-accuracy", c.require_accuracy,
+                 "exit with status 1 if the final test accuracy is below this fraction");
+  app.add_option("--progress", c.progress, "progress bar: -1 auto, 0 off, 1 on");
+}
+
+std::shared_ptr<nn::Sequential> model_from_metadata(
+    const std::map<std::string, std::string>& meta) {
+  const std::string name = get(meta, "model");
+  std::vector<std::int64_t> hidden;
+  if (name == "mlp") hidden = parse_sizes(get(meta, "hidden"));
+  Generator gen(0);
+  return build_model(name, hidden, model_options(get(meta, "activation"), get(meta, "init")), &gen);
+}
+
+int run_training(const TrainConfig& c, const std::string& program) {
+  if (c.threads > 0) set_num_threads(c.threads);
+  manual_seed(c.seed);
+  Generator init_gen(c.seed);
+
+  // --- data
+  const bool fashion = c.dataset == "fashion-mnist";
+  const std::string root =
+      !c.data.empty() ? c.data : (fashion ? data::default_fashion_mnist_root() : std::string());
+  TG_CHECK(!root.empty(), "--dataset mnist needs --data DIR (the directory with the IDX files)");
+  std::unique_ptr<data::MnistFormatDataset> train_raw, test_raw;
+  if (fashion) {
+    train_raw = std::make_unique<data::FashionMNIST>(root, data::Split::Train);
+    test_raw = std::make_unique<data::FashionMNIST>(root, data::Split::Test);
+  } else {
+    train_raw = std::make_unique<data::MNIST>(root, data::Split::Train);
+    test_raw = std::make_unique<data::MNIST>(root, data::Split::Test);
+  }
+  const double mean = fashion ? data::kFashionMnistMean : data::kMnistMean;
+  const double sd = fashion ? data::kFashionMnistStd : data::kMnistStd;
+  auto train_set = normalized(*train_raw, mean, sd, c.limit_train);
+  auto test_set = normalized(*test_raw, mean, sd, c.limit_test);
+  train_raw.reset();
+  test_raw.reset();
+  data::LoaderOptions train_opts{.batch_size = c.batch_size, .shuffle = true, .seed = c.seed};
+  if (c.augment)
+    train_opts.transform =
+        data::compose({data::random_crop(28, 28, 2), data::random_horizontal_flip(0.5)});
+  data::DataLoader train_loader(train_set, train_opts);
+  data::DataLoader test_loader(test_set, {.batch_size = 1000});
+
+  // --- model
+  auto model = build_model(c.model, c.hidden, model_options(c.activation, c.init), &init_gen);
+  const std::vector<Tensor> act_params = nn::activation_parameters(*model);
+  const std::vector<Tensor> other_params = nn::non_activation_parameters(*model);
+  std::int64_t n_act = 0;
+  for (const Tensor& p : act_params) n_act += p.numel();
+  fmt::print("{}: {} with {} ({} init), {} parameters ({} in activations)\n", program, c.model,
+             c.activation, c.init, model->num_parameters(), n_act);
+  fmt::print("{}", nn::summary(*model, {1, 1, 28, 28}));
+  fmt::print("data: {} from {}: {} training, {} test images\n", c.dataset, root, train_set->size(),
+             test_set->size());
+
+  // --- optimizer: activation parameters in their own group (their own lr, no decay by default)
+  const double act_lr = c.act_lr < 0 ? c.lr : c.act_lr;
+  std::vector<optim::ParamGroup> groups{{other_params, {}}};
+  if (!act_params.empty())
+    groups.push_back({act_params, {{"lr", act_lr}, {"weight_decay", c.act_weight_decay}}});
+  std::unique_ptr<optim::Optimizer> opt;
+  if (c.optimizer == "sgd")
+    opt = std::make_unique<optim::SGD>(
+        groups,
+        optim::SGDOptions{.lr = c.lr, .momentum = c.momentum, .weight_decay = c.weight_decay});
+  else if (c.optimizer == "adam")
+    opt = std::make_unique<optim::Adam>(
+        groups, optim::AdamOptions{.lr = c.lr, .weight_decay = c.weight_decay});
+  else
+    opt = std::make_unique<optim::AdamW>(
+        groups, optim::AdamWOptions{.lr = c.lr, .weight_decay = c.weight_decay});
+  fmt::print("optimizer: {} lr {} weight_decay {}{}; batch {}, {} epochs, seed {}, {} threads\n",
+             c.optimizer, c.lr, c.weight_decay,
+             act_params.empty() ? ""
+                                : fmt::format("; activation parameters lr {} weight_decay {}",
+                                              act_lr, c.act_weight_decay),
+             c.batch_size, c.epochs, c.seed, get_num_threads());
+
+  // --- the run log and metadata that go into checkpoints
+  train::RunLog log;
+  log.set("program", program);
+  log.set("model", c.model);
+  log.set("activation", c.activation);
+  log.set("init", c.init);
+  log.set("dataset", c.dataset);
+  log.set("optimizer", c.optimizer);
+  log.set("lr", c.lr);
+  log.set("weight_decay", c.weight_decay);
+  log.set("batch_size", c.batch_size);
+  log.set("seed", static_cast<std::int64_t>(c.seed));
+  log.set("threads", static_cast<std::int64_t>(get_num_threads()));
+  log.set("parameters", model->num_parameters());
+  log.set("activation_parameters", n_act);
+  log.set("train_images", train_set->size());
+  log.set("test_images", test_set->size());
+  std::map<std::string, std::string> meta{
+      {"model", c.model},
+      {"activation", c.activation},
+      {"init", c.init},
+      {"dataset", c.dataset},
+      {"hidden", join(c.hidden)},
+      {"mean", fmt::format("{}", mean)},
+      {"std", fmt::format("{}", sd)},
+      {"classes", fmt::format("{}", fmt::join(train_set->classes(), "|"))}};
+
+  std::int64_t start_epoch = 0;
+  if (!c.resume.empty()) {
+    io::Checkpoint ck = io::load_checkpoint(c.resume);
+    for (const char* key : {"model", "activation", "init", "dataset"}) {
+      const auto it = ck.metadata.find(key);
+      TG_CHECK(it != ck.metadata.end() && it->second == meta[key],
+               "--resume {}: the checkpoint was trained with {} '{}', this run asks for '{}'",
+               c.resume, key, it == ck.metadata.end() ? "?" : it->second, meta[key]);
+    }
+    model->load_state_dict(ck.model);
+    opt->load_state_dict(ck.optimizer);
+    if (ck.rng) default_generator().set_state(*ck.rng);
+    start_epoch = ck.epoch;
+    if (auto it = ck.metadata.find("run_log"); it != ck.metadata.end()) {
+      const train::RunLog old = train::RunLog::from_json(it->second);
+      for (const auto& e : old.epochs())
+        if (e.epoch <= start_epoch) log.add_epoch(e);
+    }
+    fmt::print("resumed from {} after epoch {}\n", c.resume, start_epoch);
+  }
+
+  // --- training
+  const std::int64_t last_epoch =
+      c.stop_after > 0 ? std::min(c.epochs, start_epoch + c.stop_after) : c.epochs;
+  double final_accuracy = log.epochs().empty() ? 0 : log.epochs().back().test_accuracy;
+  for (std::int64_t epoch = start_epoch; epoch < last_epoch; ++epoch) {
+    model->train();
+    train::ProgressBar bar(
+        train_loader.num_batches(),
+        {.label = fmt::format("epoch {}/{}", epoch + 1, c.epochs), .interactive = c.progress});
+    train::RunningMean loss_mean;
+    std::int64_t correct = 0, seen = 0, batch_no = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (const data::Example& batch : train_loader.epoch(epoch)) {
+      opt->zero_grad();
+      const Tensor logits = (*model)(batch.input);
+      const Tensor loss = cross_entropy(logits, batch.target);
+      loss.backward();
+      opt->step();
+      const std::int64_t n = batch.target.size(0);
+      const double l = loss.item<double>();
+      TG_CHECK(std::isfinite(l), "epoch {} batch {}: the loss is {}; lower --lr?", epoch + 1,
+               batch_no + 1, l);
+      loss_mean.add(l, n);
+      correct += train::count_correct(logits.detach(), batch.target);
+      seen += n;
+      bar.update(++batch_no, loss_mean.mean(), static_cast<double>(correct) / seen, seen);
+    }
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    bar.finish();
+    const train::EvalResult test = train::evaluate(*model, test_loader);
+    train::EpochRecord rec;
+    rec.epoch = epoch + 1;
+    rec.train_loss = loss_mean.mean();
+    rec.train_accuracy = seen > 0 ? static_cast<double>(correct) / seen : 0;
+    rec.test_loss = test.loss;
+    rec.test_accuracy = test.accuracy;
+    rec.epoch_seconds = secs;
+    rec.images_per_second = secs > 0 ? static_cast<double>(seen) / secs : 0;
+    log.add_epoch(rec);
+    final_accuracy = test.accuracy;
+    fmt::print(
+        "epoch {}/{}  train loss {:.4f} acc {:.2f}%  test loss {:.4f} acc {:.2f}%  "
+        "{:.1f} s  {:.0f} img/s\n",
+        rec.epoch, c.epochs, rec.train_loss, 100 * rec.train_accuracy, rec.test_loss,
+        100 * rec.test_accuracy, secs, rec.images_per_second);
+    std::fflush(stdout);
+    if (!c.save.empty()) {
+      io::Checkpoint ck;
+      ck.model = model->state_dict();
+      ck.optimizer = opt->state_dict();
+      ck.epoch = epoch + 1;
+      ck.rng = default_generator().state();
+      ck.metadata = meta;
+      ck.metadata["run_log"] = log.to_json(-1);
+      io::save_checkpoint(c.save, ck);
+    }
+    if (!c.json.empty()) log.write(c.json);
+  }
+
+  if (!c.save.empty()) fmt::print("checkpoint: {}\n", c.save);
+  if (!c.json.empty()) fmt::print("run log: {}\n", c.json);
+  const std::string report = activation_parameter_report(*model);
+  if (!report.empty()) fmt::print("learned activation parameters:\n{}", report);
+  fmt::print("final test accuracy: {:.2f}%\n", 100 * final_accuracy);
+  if (c.require_accuracy > 0 && final_accuracy < c.require_accuracy) {
+    fmt::print(stderr, "{}: test accuracy {:.4f} is below the required {:.4f}\n", program,
+               final_accuracy, c.require_accuracy);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace tg::examples

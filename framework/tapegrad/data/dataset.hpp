@@ -1,0 +1,69 @@
+#pragma once
+// Datasets: anything with a size and an indexable (input, target) pair, as torch.utils.data.
+// A DataLoader asks for whole batches through get_batch(), which datasets that hold their data
+// in one tensor (TensorDataset, FashionMNIST) answer with one gather instead of N small copies.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "tapegrad/core/random.hpp"
+#include "tapegrad/core/tensor.hpp"
+
+namespace tg::data {
+
+// One example or one batch: input (e.g. float32 [C, H, W] or [N, C, H, W]) and target (int64
+// scalar or [N]).
+struct Example {
+  Tensor input;
+  Tensor target;
+};
+
+// A per-example transform of the input. It receives a generator that the DataLoader derives from
+// (seed, epoch, example position), so random augmentation is reproducible whatever thread runs it.
+using Transform = std::function<Tensor(const Tensor& input, Generator& gen)>;
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  virtual std::int64_t size() const = 0;
+  // Example i, 0 <= i < size(); throws tg::Error naming the index and the size otherwise.
+  virtual Example get(std::int64_t i) const = 0;
+  // The examples at `indices`, stacked along a new first dimension. The default stacks get().
+  virtual Example get_batch(std::span<const std::int64_t> indices) const;
+  // Class names when the targets are class indices (empty when unknown).
+  virtual std::vector<std::string> classes() const { return {}; }
+};
+
+// Examples are slices along the first dimension of `inputs` and `targets` (same length).
+class TensorDataset : public Dataset {
+ public:
+  TensorDataset(Tensor inputs, Tensor targets, std::vector<std::string> classes = {});
+  std::int64_t size() const override;
+  Example get(std::int64_t i) const override;
+  Example get_batch(std::span<const std::int64_t> indices) const override;
+  std::vector<std::string> classes() const override { return classes_; }
+  const Tensor& inputs() const { return inputs_; }
+  const Tensor& targets() const { return targets_; }
+
+ private:
+  Tensor inputs_, targets_;
+  std::vector<std::string> classes_;
+};
+
+// The first `n` examples of `base` (all when n >= size()); for --limit-train style runs.
+class Subset : public Dataset {
+ public:
+  Subset(std::shared_ptr<const Dataset> base, std::int64_t n);
+  std::int64_t size() const override { return n_; }
+  Example get(std::int64_t i) const override;
+  Example get_batch(std::span<const std::int64_t> indices) const override;
+  std::vector<std::string> classes() const override { return base_->classes(); }
+
+ private:
+  std::shared_ptr<const Dataset> base_;
+  std::int64_t n_;
+};
+
+}  // namespace tg::data
