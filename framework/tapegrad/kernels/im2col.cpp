@@ -1,6 +1,8 @@
 #include "tapegrad/kernels/im2col.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "tapegrad/kernels/gemm.hpp"
@@ -34,6 +36,227 @@ inline std::int64_t sample_grain(const Conv2dGeometry& g) {
   return std::max<std::int64_t>(1, (std::int64_t{1} << 18) / work);
 }
 
+// 32-byte vectors (GCC vector extension, so float and double share the code); unaligned loads
+// and stores go through memcpy, which compiles to one vmovups.
+template <class T>
+struct VecOf {
+  typedef T type __attribute__((vector_size(32)));
+};
+template <class T>
+using Vec = typename VecOf<T>::type;
+template <class T>
+constexpr std::int64_t kLanes = 32 / sizeof(T);
+template <class T>
+inline Vec<T> loadv(const T* p) {
+  Vec<T> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <class T>
+inline void storev(T* p, Vec<T> v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+// Short row copies (a conv row is often 5-30 elements), written with vectors so that GCC neither
+// adds an overlap check nor turns the loop into a memmove call per row. A copy of n >= lanes
+// ends with a vector that overlaps the previous one, so no scalar tail is needed.
+template <class T>
+inline void copy_row(const T* __restrict src, T* __restrict dst, std::int64_t n) {
+  constexpr std::int64_t L = kLanes<T>;
+  // Up to four vectors without a loop (GCC would turn a copy loop back into a memcpy call).
+  if (n < L) {
+    for (std::int64_t k = 0; k < n; ++k) dst[k] = src[k];
+  } else if (n <= 2 * L) {
+    const Vec<T> a = loadv(src), b = loadv(src + n - L);
+    storev(dst, a);
+    storev(dst + n - L, b);
+  } else if (n <= 4 * L) {
+    const Vec<T> a = loadv(src), b = loadv(src + L), c = loadv(src + n - 2 * L),
+                 d = loadv(src + n - L);
+    storev(dst, a);
+    storev(dst + L, b);
+    storev(dst + n - 2 * L, c);
+    storev(dst + n - L, d);
+  } else {
+    std::memcpy(dst, src, static_cast<std::size_t>(n) * sizeof(T));
+  }
+}
+template <class T>
+inline void add_row(const T* __restrict src, T* __restrict dst, std::int64_t n) {
+  std::int64_t k = 0;
+  for (; k + kLanes<T> <= n; k += kLanes<T>) storev(dst + k, loadv(dst + k) + loadv(src + k));
+  for (; k < n; ++k) dst[k] += src[k];
+}
+
+// ---------------------------------------------------------------- direct convolution
+// For stride 1, no dilation and a small kernel volume per output channel (LeNet's conv1: one
+// input channel, 5x5, 6 outputs), im2col + GEMM spends its time building and packing a column
+// matrix 25x larger than the input for a GEMM whose M is tiny. The direct loops instead read a
+// zero-padded copy of each image, vectorised along the output row: forward accumulates a row of
+// outputs over the kernel taps; the weight gradient accumulates, for each kernel row, one vector
+// per kernel column of gy-row times shifted input-row products.
+
+constexpr std::int64_t kDirectMaxKW = 8;
+
+inline bool use_direct(const Conv2dGeometry& g) {
+  const std::int64_t Cg = g.C / g.groups;
+  return g.sH == 1 && g.sW == 1 && g.dH == 1 && g.dW == 1 && g.kW <= kDirectMaxKW && g.OW >= 8 &&
+         Cg * g.kH * g.kW <= 32;
+}
+
+// One image's channels [C, H, W] copied into rows of width Wx with the padding (and the extra
+// columns a last, partly used vector reads) zero.
+struct PaddedImage {
+  std::int64_t Hp, Wx, plane;
+};
+template <class T>
+PaddedImage padded_image(const Conv2dGeometry& g) {
+  const std::int64_t L = kLanes<T>;
+  const std::int64_t OWv = (g.OW + L - 1) / L * L;
+  const std::int64_t Hp = g.H + 2 * g.pH;
+  const std::int64_t Wx = std::max(g.W + 2 * g.pW, OWv + g.kW - 1);
+  return {Hp, Wx, Hp * Wx};
+}
+template <class T>
+void pad_image(const T* x, std::int64_t C, const Conv2dGeometry& g, const PaddedImage& p, T* xp) {
+  std::fill(xp, xp + C * p.plane, T(0));
+  for (std::int64_t c = 0; c < C; ++c)
+    for (std::int64_t h = 0; h < g.H; ++h)
+      copy_row(x + (c * g.H + h) * g.W, xp + c * p.plane + (h + g.pH) * p.Wx + g.pW, g.W);
+}
+
+// NV vectors of one output row starting at column ow0: acc = b + sum over (c, i, j) of
+// w[c, i, j] * xp[c, oh + i, ow0 + j + lane]. `valid` of the NV * lanes outputs are stored.
+template <class T, int NV>
+inline void direct_row(const T* xp, const PaddedImage& p, std::int64_t Cg, std::int64_t kH,
+                       std::int64_t kW, const T* wk, T b, T* out, std::int64_t valid) {
+  constexpr std::int64_t L = kLanes<T>;
+  Vec<T> acc[NV];
+  for (int v = 0; v < NV; ++v) acc[v] = Vec<T>{} + b;
+  for (std::int64_t c = 0; c < Cg; ++c)
+    for (std::int64_t i = 0; i < kH; ++i) {
+      const T* src = xp + c * p.plane + i * p.Wx;
+      const T* wr = wk + (c * kH + i) * kW;
+      for (std::int64_t j = 0; j < kW; ++j) {
+        const Vec<T> wv = Vec<T>{} + wr[j];
+        for (int v = 0; v < NV; ++v) acc[v] += wv * loadv(src + j + v * L);
+      }
+    }
+  if (valid == NV * L) {
+    for (int v = 0; v < NV; ++v) storev(out + v * L, acc[v]);
+  } else {
+    alignas(32) T buf[NV * L];
+    for (int v = 0; v < NV; ++v) storev(buf + v * L, acc[v]);
+    for (std::int64_t k = 0; k < valid; ++k) out[k] = buf[k];
+  }
+}
+
+template <class T>
+void direct_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* y) {
+  constexpr std::int64_t L = kLanes<T>;
+  const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
+  const std::int64_t K = Cg * g.kH * g.kW, Lo = g.OH * g.OW;
+  const PaddedImage p = padded_image<T>(g);
+  parallel_for(0, g.N, sample_grain(g), [&](std::int64_t nb, std::int64_t ne) {
+    std::vector<T> xp(static_cast<std::size_t>(g.C * p.plane));
+    for (std::int64_t n = nb; n < ne; ++n) {
+      pad_image(x + n * g.C * g.H * g.W, g.C, g, p, xp.data());
+      for (std::int64_t co = 0; co < g.Co; ++co) {
+        const T* xg = xp.data() + (co / Cog) * Cg * p.plane;
+        const T* wk = w + co * K;
+        const T b = bias ? bias[co] : T(0);
+        T* yc = y + (n * g.Co + co) * Lo;
+        for (std::int64_t oh = 0; oh < g.OH; ++oh) {
+          const T* xr = xg + oh * p.Wx;
+          T* yr = yc + oh * g.OW;
+          std::int64_t ow = 0;
+          for (; ow + 4 * L <= g.OW; ow += 4 * L)
+            direct_row<T, 4>(xr + ow, p, Cg, g.kH, g.kW, wk, b, yr + ow, 4 * L);
+          const std::int64_t rest = g.OW - ow;
+          if (rest > 3 * L)
+            direct_row<T, 4>(xr + ow, p, Cg, g.kH, g.kW, wk, b, yr + ow, rest);
+          else if (rest > 2 * L)
+            direct_row<T, 3>(xr + ow, p, Cg, g.kH, g.kW, wk, b, yr + ow, rest);
+          else if (rest > L)
+            direct_row<T, 2>(xr + ow, p, Cg, g.kH, g.kW, wk, b, yr + ow, rest);
+          else if (rest > 0)
+            direct_row<T, 1>(xr + ow, p, Cg, g.kH, g.kW, wk, b, yr + ow, rest);
+        }
+      }
+    }
+  });
+}
+
+// acc[j] += sum over the output row of gy[ow] * xr[ow + j], j < KW; the lanes past OW are masked
+// off (not multiplied by zero: the input there may be inf).
+template <class T, int KW>
+inline void direct_wgrad_row(const T* gr, const T* xr, std::int64_t OW, Vec<T>* acc) {
+  constexpr std::int64_t L = kLanes<T>;
+  using I = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+  typedef I VI __attribute__((vector_size(32)));
+  std::int64_t ow = 0;
+  for (; ow + L <= OW; ow += L) {
+    const Vec<T> gv = loadv(gr + ow);
+    for (int j = 0; j < KW; ++j) acc[j] += gv * loadv(xr + ow + j);
+  }
+  if (ow < OW) {
+    alignas(32) T gb[L] = {};
+    VI lane;
+    for (std::int64_t k = 0; k < L; ++k) lane[k] = static_cast<I>(k);
+    const VI live = lane < static_cast<I>(OW - ow);
+    for (std::int64_t k = 0; k < OW - ow; ++k) gb[k] = gr[ow + k];
+    const Vec<T> gv = loadv(gb);
+    for (int j = 0; j < KW; ++j) acc[j] += live ? gv * loadv(xr + ow + j) : Vec<T>{};
+  }
+}
+
+template <class T, int KW>
+void direct_wgrad_image(const T* xp, const PaddedImage& p, const T* gy, const Conv2dGeometry& g,
+                        T* acc_w) {
+  const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
+  const std::int64_t Lo = g.OH * g.OW;
+  for (std::int64_t co = 0; co < g.Co; ++co) {
+    const T* xg = xp + (co / Cog) * Cg * p.plane;
+    const T* gc = gy + co * Lo;
+    for (std::int64_t c = 0; c < Cg; ++c)
+      for (std::int64_t i = 0; i < g.kH; ++i) {
+        Vec<T> acc[KW];
+        for (int j = 0; j < KW; ++j) acc[j] = Vec<T>{};
+        for (std::int64_t oh = 0; oh < g.OH; ++oh)
+          direct_wgrad_row<T, KW>(gc + oh * g.OW, xg + c * p.plane + (oh + i) * p.Wx, g.OW, acc);
+        T* out = acc_w + ((co * Cg + c) * g.kH + i) * KW;
+        for (int j = 0; j < KW; ++j) {
+          T s = 0;
+          for (std::int64_t k = 0; k < kLanes<T>; ++k) s += acc[j][k];
+          out[j] += s;
+        }
+      }
+  }
+}
+
+template <class T>
+void direct_wgrad_dispatch(const T* xp, const PaddedImage& p, const T* gy, const Conv2dGeometry& g,
+                           T* acc_w) {
+  switch (g.kW) {
+    case 1:
+      return direct_wgrad_image<T, 1>(xp, p, gy, g, acc_w);
+    case 2:
+      return direct_wgrad_image<T, 2>(xp, p, gy, g, acc_w);
+    case 3:
+      return direct_wgrad_image<T, 3>(xp, p, gy, g, acc_w);
+    case 4:
+      return direct_wgrad_image<T, 4>(xp, p, gy, g, acc_w);
+    case 5:
+      return direct_wgrad_image<T, 5>(xp, p, gy, g, acc_w);
+    case 6:
+      return direct_wgrad_image<T, 6>(xp, p, gy, g, acc_w);
+    case 7:
+      return direct_wgrad_image<T, 7>(xp, p, gy, g, acc_w);
+    default:
+      return direct_wgrad_image<T, 8>(xp, p, gy, g, acc_w);
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -56,7 +279,7 @@ void im2col(const T* x, std::int64_t C, const Conv2dGeometry& g, T* cols) {
           const T* row = x + (c * g.H + ih) * g.W;
           for (std::int64_t ow = 0; ow < lo; ++ow) d[ow] = T(0);
           if (g.sW == 1) {
-            for (std::int64_t ow = lo; ow < hi; ++ow) d[ow] = row[ow + off_w];
+            copy_row(row + lo + off_w, d + lo, hi - lo);
           } else {
             for (std::int64_t ow = lo; ow < hi; ++ow) d[ow] = row[ow * g.sW + off_w];
           }
@@ -80,7 +303,10 @@ void col2im(const T* cols, std::int64_t C, const Conv2dGeometry& g, T* x) {
           if (ih < 0 || ih >= g.H) continue;
           const T* s = src + oh * g.OW;
           T* row = x + (c * g.H + ih) * g.W;
-          for (std::int64_t ow = lo; ow < hi; ++ow) row[ow * g.sW + off_w] += s[ow];
+          if (g.sW == 1)
+            add_row(s + lo, row + lo + off_w, hi - lo);
+          else
+            for (std::int64_t ow = lo; ow < hi; ++ow) row[ow * g.sW + off_w] += s[ow];
         }
       }
 }
@@ -90,6 +316,7 @@ void conv2d_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry&
   const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
   const std::int64_t K = Cg * g.kH * g.kW, L = g.OH * g.OW;
   const bool pointwise = is_pointwise(g);
+  if (use_direct(g)) return direct_forward(x, w, bias, g, y);
   // Samples in parallel; with one sample the GEMM parallelises itself.
   parallel_for(0, g.N, sample_grain(g), [&](std::int64_t nb, std::int64_t ne) {
     std::vector<T> cols(pointwise ? 0 : static_cast<std::size_t>(K * L));
@@ -149,25 +376,39 @@ void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T*
   const std::int64_t chunks =
       std::max<std::int64_t>(1, std::min<std::int64_t>(num_threads(), g.N / sample_grain(g)));
   std::vector<T> partial(static_cast<std::size_t>((chunks - 1) * wsize));
-  parallel_for(0, chunks, 1, [&](std::int64_t cb, std::int64_t ce) {
-    std::vector<T> cols(pointwise ? 0 : static_cast<std::size_t>(K * L));
-    for (std::int64_t ch = cb; ch < ce; ++ch) {
-      T* acc = ch == 0 ? gw : partial.data() + (ch - 1) * wsize;
-      const std::int64_t n0 = g.N * ch / chunks, n1 = g.N * (ch + 1) / chunks;
-      for (std::int64_t n = n0; n < n1; ++n)
-        for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-          const T* xg = x + (n * g.C + grp * Cg) * g.H * g.W;
-          const T* B = xg;
-          if (!pointwise) {
-            im2col(xg, Cg, g, cols.data());
-            B = cols.data();
-          }
-          // gW_g [Cog, K] (+)= gy_g [Cog, L] * cols^T [L, K]
-          gemm<T>(false, true, Cog, K, L, T(1), gy + (n * g.Co + grp * Cog) * L, L, B, L,
-                  n == n0 ? T(0) : T(1), acc + grp * Cog * K, K);
+  if (std::fill(partial.begin(), partial.end(), T(0)); use_direct(g)) {
+    const PaddedImage p = padded_image<T>(g);
+    parallel_for(0, chunks, 1, [&](std::int64_t cb, std::int64_t ce) {
+      std::vector<T> xp(static_cast<std::size_t>(g.C * p.plane));
+      for (std::int64_t ch = cb; ch < ce; ++ch) {
+        T* acc = ch == 0 ? gw : partial.data() + (ch - 1) * wsize;
+        for (std::int64_t n = g.N * ch / chunks; n < g.N * (ch + 1) / chunks; ++n) {
+          pad_image(x + n * g.C * g.H * g.W, g.C, g, p, xp.data());
+          direct_wgrad_dispatch(xp.data(), p, gy + n * g.Co * L, g, acc);
         }
-    }
-  });
+      }
+    });
+  } else {
+    parallel_for(0, chunks, 1, [&](std::int64_t cb, std::int64_t ce) {
+      std::vector<T> cols(pointwise ? 0 : static_cast<std::size_t>(K * L));
+      for (std::int64_t ch = cb; ch < ce; ++ch) {
+        T* acc = ch == 0 ? gw : partial.data() + (ch - 1) * wsize;
+        const std::int64_t n0 = g.N * ch / chunks, n1 = g.N * (ch + 1) / chunks;
+        for (std::int64_t n = n0; n < n1; ++n)
+          for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+            const T* xg = x + (n * g.C + grp * Cg) * g.H * g.W;
+            const T* B = xg;
+            if (!pointwise) {
+              im2col(xg, Cg, g, cols.data());
+              B = cols.data();
+            }
+            // gW_g [Cog, K] (+)= gy_g [Cog, L] * cols^T [L, K]
+            gemm<T>(false, true, Cog, K, L, T(1), gy + (n * g.Co + grp * Cog) * L, L, B, L,
+                    n == n0 ? T(0) : T(1), acc + grp * Cog * K, K);
+          }
+      }
+    });
+  }
   for (std::int64_t ch = 1; ch < chunks; ++ch) {
     const T* p = partial.data() + (ch - 1) * wsize;
     for (std::int64_t i = 0; i < wsize; ++i) gw[i] += p[i];

@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "tapegrad/kernels/parallel.hpp"
 
@@ -37,8 +42,109 @@ inline std::int64_t adaptive_end(std::int64_t i, std::int64_t in, std::int64_t o
 
 }  // namespace
 
+// The common 2x2 window with stride 2, no padding or dilation, every window inside the input
+// (ceil_mode may add a last window that is not; the generic path takes that). The four values
+// are visited in the generic order with the same test, so the result and the index are the same;
+// written without branches so that GCC vectorises the row.
+inline bool is_pool_2x2(const Pool2dGeometry& g) {
+  return g.kH == 2 && g.kW == 2 && g.sH == 2 && g.sW == 2 && g.pH == 0 && g.pW == 0 && g.dH == 1 &&
+         g.dW == 1 && 2 * g.OH <= g.H && 2 * g.OW <= g.W;
+}
+
+// One output row of the 2x2 pool: r0, r1 are the two input rows, `base` the index of r0[0]
+// within its plane. Scalar, branch-free; the reference order (a, b, c, d) and test.
+template <class T>
+inline void max_pool2x2_row(const T* __restrict r0, const T* __restrict r1, std::int64_t W,
+                            std::int64_t base, std::int64_t ow0, std::int64_t OW, T* __restrict yr,
+                            std::int64_t* __restrict ir) {
+  for (std::int64_t ow = ow0; ow < OW; ++ow) {
+    const T a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+    T m = a;
+    std::int64_t k = 0;
+    bool t = (b > m) | (b != b);
+    m = t ? b : m;
+    k = t ? 1 : k;
+    t = (c > m) | (c != c);
+    m = t ? c : m;
+    k = t ? W : k;
+    t = (d > m) | (d != d);
+    m = t ? d : m;
+    k = t ? W + 1 : k;
+    yr[ow] = m;
+    ir[ow] = base + 2 * ow + k;
+  }
+}
+
+#if defined(__AVX2__)
+// Eight outputs at a time: even and odd columns are split with shuffles, the same comparisons
+// as the scalar row made with masks.
+inline std::int64_t max_pool2x2_row_avx2(const float* r0, const float* r1, std::int64_t W,
+                                         std::int64_t base, std::int64_t OW, float* yr,
+                                         std::int64_t* ir) {
+  const auto split = [](const float* p, __m256& even, __m256& odd) {
+    const __m256 lo = _mm256_loadu_ps(p), hi = _mm256_loadu_ps(p + 8);
+    even = _mm256_castpd_ps(_mm256_permute4x64_pd(
+        _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0))), 0xD8));
+    odd = _mm256_castpd_ps(_mm256_permute4x64_pd(
+        _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1))), 0xD8));
+  };
+  const auto wins = [](__m256 v, __m256 m) {
+    return _mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+  };
+  const __m256 k1 = _mm256_castsi256_ps(_mm256_set1_epi32(1));
+  const __m256 kW = _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(W)));
+  const __m256 kW1 = _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(W + 1)));
+  const __m256i lane = _mm256_setr_epi64x(0, 2, 4, 6);
+  std::int64_t ow = 0;
+  for (; ow + 8 <= OW; ow += 8) {
+    __m256 a, b, c, d;
+    split(r0 + 2 * ow, a, b);
+    split(r1 + 2 * ow, c, d);
+    __m256 m = a, k = _mm256_setzero_ps();
+    __m256 t = wins(b, m);
+    m = _mm256_blendv_ps(m, b, t);
+    k = _mm256_blendv_ps(k, k1, t);
+    t = wins(c, m);
+    m = _mm256_blendv_ps(m, c, t);
+    k = _mm256_blendv_ps(k, kW, t);
+    t = wins(d, m);
+    m = _mm256_blendv_ps(m, d, t);
+    k = _mm256_blendv_ps(k, kW1, t);
+    _mm256_storeu_ps(yr + ow, m);
+    const __m256i ki = _mm256_castps_si256(k);
+    const __m256i start = _mm256_add_epi64(_mm256_set1_epi64x(base + 2 * ow), lane);
+    const __m256i lo = _mm256_add_epi64(start, _mm256_cvtepi32_epi64(_mm256_castsi256_si128(ki)));
+    const __m256i hi = _mm256_add_epi64(_mm256_add_epi64(start, _mm256_set1_epi64x(8)),
+                                        _mm256_cvtepi32_epi64(_mm256_extracti128_si256(ki, 1)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(ir + ow), lo);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(ir + ow + 4), hi);
+  }
+  return ow;
+}
+#endif
+
+template <class T>
+void max_pool2x2_forward(const T* x, const Pool2dGeometry& g, T* y, std::int64_t* idx) {
+  const std::int64_t in_size = g.H * g.W, out_size = g.OH * g.OW, W = g.W;
+  parallel_for(0, g.planes, plane_grain(out_size * 4), [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t p = b; p < e; ++p)
+      for (std::int64_t oh = 0; oh < g.OH; ++oh) {
+        const T* r0 = x + p * in_size + 2 * oh * W;
+        T* yr = y + p * out_size + oh * g.OW;
+        std::int64_t* ir = idx + p * out_size + oh * g.OW;
+        std::int64_t ow0 = 0;
+#if defined(__AVX2__)
+        if constexpr (std::is_same_v<T, float>)
+          ow0 = max_pool2x2_row_avx2(r0, r0 + W, W, 2 * oh * W, g.OW, yr, ir);
+#endif
+        max_pool2x2_row(r0, r0 + W, W, 2 * oh * W, ow0, g.OW, yr, ir);
+      }
+  });
+}
+
 template <class T>
 void max_pool2d_forward(const T* x, const Pool2dGeometry& g, T* y, std::int64_t* idx) {
+  if (is_pool_2x2(g)) return max_pool2x2_forward(x, g, y, idx);
   const std::int64_t in_size = g.H * g.W, out_size = g.OH * g.OW;
   parallel_for(0, g.planes, plane_grain(out_size * g.kH * g.kW),
                [&](std::int64_t b, std::int64_t e) {

@@ -91,6 +91,37 @@ void check_pair(const Tensor& a, const Tensor& b, const char* op, const char* wa
   detail::check_same_dtype(a, b, op);
 }
 
+// dL/db: gy [N, Co, OH, OW] summed over N, OH, OW in one pass (a general sum over dims
+// {0, 2, 3} first copies gy into a reduction-friendly layout). Accumulated in double. Recorded so
+// that its own backward, G broadcast back to gy's shape, keeps higher-order gradients working.
+Tensor bias_grad(const Tensor& gy) {
+  const Shape s = gy.shape();
+  Tensor out = Tensor::empty({s[1]}, gy.dtype());
+  {
+    const Tensor gc = contig(gy);
+    detail::dispatch_floating(gy.dtype(), "conv2d", [&](auto tag) {
+      using T = decltype(tag);
+      const T* g = gc.data_ptr<T>();
+      T* o = out.data_ptr<T>();
+      const std::int64_t L = s[2] * s[3];
+      for (std::int64_t co = 0; co < s[1]; ++co) {
+        double acc = 0;
+        for (std::int64_t n = 0; n < s[0]; ++n) {
+          const T* row = g + (n * s[1] + co) * L;
+          T part = 0;  // vectorisable partial sum of one plane
+          for (std::int64_t l = 0; l < L; ++l) part += row[l];
+          acc += static_cast<double>(part);
+        }
+        o[co] = static_cast<T>(acc);
+      }
+    });
+  }
+  record("conv2d_bias_grad", {gy}, out, {}, [s](const Tensor& G, const Tensor&) {
+    return TensorList{expand(reshape(G, {1, s[1], 1, 1}), s)};
+  });
+  return out;
+}
+
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Conv2dOptions o) {
@@ -115,7 +146,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Conv2dOptions o
   auto backward = [x, w, b, o](const Tensor& gy, const Tensor&) {
     TensorList grads{x.requires_grad() ? conv2d_input_grad(gy, w, x.shape(), o) : Tensor(),
                      w.requires_grad() ? conv2d_weight_grad(x, gy, w.shape(), o) : Tensor()};
-    if (b.defined()) grads.push_back(b.requires_grad() ? sum(gy, {0, 2, 3}) : Tensor());
+    if (b.defined()) grads.push_back(b.requires_grad() ? bias_grad(gy) : Tensor());
     return grads;
   };
   if (b.defined())
