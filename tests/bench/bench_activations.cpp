@@ -7,7 +7,9 @@
 // registered activation is benchmarked with no edit here. Each iteration times exactly what a
 // training step does with the activation: y = act(x); y.backward(g) with g = ones, then drops the
 // gradients of x and of the activation's parameters (set-to-none, like PyTorch's zero_grad), so
-// every iteration allocates its outputs afresh, as PyTorch's does.
+// every iteration allocates its outputs afresh, as PyTorch's does (tapegrad's from its caching
+// allocator, core/storage.hpp, after the first iteration; PyTorch's CPU tensors from glibc malloc,
+// which maps and faults in fresh 64 MB pages each time unless --tuned-malloc is used).
 //
 // Environment: TG_THREADS (default 1) sets tg::set_num_threads; TG_BENCH_ACTS, a comma-separated
 // list of names, limits the set (a --benchmark_filter regex works too).

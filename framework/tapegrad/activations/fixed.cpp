@@ -12,24 +12,18 @@
 #include "tapegrad/activations/activation.hpp"
 #include "tapegrad/activations/pointwise.hpp"
 #include "tapegrad/core/creation.hpp"
+#include "tapegrad/kernels/vecmath.hpp"
 
 namespace tg::act {
 
 namespace {
 
-// sigma(x) without overflow for large |x|.
-template <class T>
-T stable_sigmoid(T x) {
-  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-  const T e = std::exp(x);
-  return e / (T(1) + e);
-}
-
-// log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|).
-template <class T>
-T stable_softplus(T x) {
-  return std::max(x, T(0)) + std::log1p(std::exp(-std::abs(x)));
-}
+// Speed: the cores are inlined into the fused loops of pointwise.hpp, which GCC vectorises when
+// they are branch-free. So the float32 math is kernels/vecmath.hpp's (std:: math is a scalar call
+// per element; the float64 overloads there are std::, so gradcheck sees the exact functions), and
+// a piecewise formula computes every piece and then selects: with -ftrapping-math GCC will not
+// vectorise a loop that multiplies only on one side of a branch (x > 0 ? x : a * x).
+using vm::select;
 
 // ------------------------------------------------------------------ the fused plumbing
 
@@ -136,7 +130,7 @@ struct Identity {
 struct Sigmoid {
   template <class T>
   static T f(T x, const T*) {
-    return stable_sigmoid(x);
+    return vm::sigmoid(x);
   }
   template <class T>
   static T dfdx(T, T y, const T*) {
@@ -147,7 +141,7 @@ struct Sigmoid {
 struct Tanh {
   template <class T>
   static T f(T x, const T*) {
-    return std::tanh(x);
+    return vm::tanh(x);
   }
   template <class T>
   static T dfdx(T, T y, const T*) {
@@ -159,11 +153,11 @@ struct Tanh {
 struct ReLU {
   template <class T>
   static T f(T x, const T*) {
-    return x > T(0) ? x : T(0);
+    return select(x > T(0), x, T(0));
   }
   template <class T>
   static T dfdx(T x, T, const T*) {
-    return x > T(0) ? T(1) : T(0);
+    return select(x > T(0), T(1), T(0));
   }
 };
 
@@ -172,11 +166,11 @@ struct ReLU {
 struct ReLU6 {
   template <class T>
   static T f(T x, const T*) {
-    return std::min(std::max(x, T(0)), T(6));
+    return vm::min(vm::max(x, T(0)), T(6));
   }
   template <class T>
   static T dfdx(T x, T, const T*) {
-    return x > T(0) && x < T(6) ? T(1) : T(0);
+    return select((x > T(0)) & (x < T(6)), T(1), T(0));
   }
 };
 
@@ -184,11 +178,11 @@ struct ReLU6 {
 struct LeakyReLU {
   template <class T>
   static T f(T x, const T* h) {
-    return x > T(0) ? x : h[0] * x;
+    return select(x > T(0), x, h[0] * x);
   }
   template <class T>
   static T dfdx(T x, T, const T* h) {
-    return x > T(0) ? T(1) : h[0];
+    return select(x > T(0), T(1), h[0]);
   }
   static std::optional<double> gain(const double* h) {
     return std::sqrt(2.0 / (1.0 + h[0] * h[0]));
@@ -199,11 +193,11 @@ struct LeakyReLU {
 struct ELU {
   template <class T>
   static T f(T x, const T* h) {
-    return x > T(0) ? x : h[0] * std::expm1(x);
+    return select(x > T(0), x, h[0] * vm::expm1(x));
   }
   template <class T>
   static T dfdx(T x, T y, const T* h) {
-    return x > T(0) ? T(1) : y + h[0];
+    return select(x > T(0), T(1), y + h[0]);
   }
 };
 
@@ -214,11 +208,11 @@ inline constexpr double kSeluScale = 1.0507009873554804934193349852946;
 struct SELU {
   template <class T>
   static T f(T x, const T*) {
-    return x > T(0) ? T(kSeluScale) * x : T(kSeluScale * kSeluAlpha) * std::expm1(x);
+    return select(x > T(0), T(kSeluScale) * x, T(kSeluScale * kSeluAlpha) * vm::expm1(x));
   }
   template <class T>
   static T dfdx(T x, T y, const T*) {
-    return x > T(0) ? T(kSeluScale) : y + T(kSeluScale * kSeluAlpha);
+    return select(x > T(0), T(kSeluScale), y + T(kSeluScale * kSeluAlpha));
   }
 };
 
@@ -226,11 +220,11 @@ struct SELU {
 struct CELU {
   template <class T>
   static T f(T x, const T* h) {
-    return x > T(0) ? x : h[0] * std::expm1(x / h[0]);
+    return select(x > T(0), x, h[0] * vm::expm1(x / h[0]));
   }
   template <class T>
   static T dfdx(T x, T y, const T* h) {
-    return x > T(0) ? T(1) : y / h[0] + T(1);
+    return select(x > T(0), T(1), y / h[0] + T(1));
   }
   static std::string check(const std::vector<double>& h) {
     return h[0] == 0 ? "alpha must be nonzero (CELU divides by it)" : "";
@@ -240,12 +234,12 @@ struct CELU {
 struct GELU {
   template <class T>
   static T f(T x, const T*) {
-    return T(0.5) * x * (T(1) + std::erf(x * T(std::numbers::sqrt2 / 2)));
+    return T(0.5) * x * (T(1) + vm::erf(x * T(std::numbers::sqrt2 / 2)));
   }
   template <class T>
   static T dfdx(T x, T, const T*) {
-    const T cdf = T(0.5) * (T(1) + std::erf(x * T(std::numbers::sqrt2 / 2)));
-    const T pdf = std::exp(T(-0.5) * x * x) * T(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
+    const T cdf = T(0.5) * (T(1) + vm::erf(x * T(std::numbers::sqrt2 / 2)));
+    const T pdf = vm::exp(T(-0.5) * x * x) * T(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
     return cdf + x * pdf;
   }
 };
@@ -255,11 +249,11 @@ inline constexpr double kSqrt2OverPi = 0.7978845608028654;  // sqrt(2 / pi)
 struct GELUTanh {
   template <class T>
   static T f(T x, const T*) {
-    return T(0.5) * x * (T(1) + std::tanh(T(kSqrt2OverPi) * (x + T(0.044715) * x * x * x)));
+    return T(0.5) * x * (T(1) + vm::tanh(T(kSqrt2OverPi) * (x + T(0.044715) * x * x * x)));
   }
   template <class T>
   static T dfdx(T x, T, const T*) {
-    const T t = std::tanh(T(kSqrt2OverPi) * (x + T(0.044715) * x * x * x));
+    const T t = vm::tanh(T(kSqrt2OverPi) * (x + T(0.044715) * x * x * x));
     return T(0.5) * (T(1) + t) +
            T(0.5) * x * (T(1) - t * t) * T(kSqrt2OverPi) * (T(1) + T(3 * 0.044715) * x * x);
   }
@@ -268,24 +262,41 @@ struct GELUTanh {
 struct SiLU {
   template <class T>
   static T f(T x, const T*) {
-    return x * stable_sigmoid(x);
+    return x * vm::sigmoid(x);
   }
   template <class T>
   static T dfdx(T x, T, const T*) {
-    const T s = stable_sigmoid(x);
+    const T s = vm::sigmoid(x);
     return s * (T(1) + x * (T(1) - s));
   }
 };
 
+// mish' = t + x sigma(x) (1 - t^2) with t = tanh(softplus(x)).
 struct Mish {
+  // float: with n = e^x, tanh(log(1 + n)) = n (n + 2) / (n (n + 2) + 2), one exp for t and
+  // sigma(x) = n / (1 + n); above x = 20 both are 1 in float.
+  static void parts(float x, float& t, float& s) {
+    const float n = vm::exp(vm::min(x, 20.0f));
+    const float a = n * (n + 2.0f);
+    t = a / (a + 2.0f);
+    s = n / (1.0f + n);
+    t = select(x != x, x, t);
+  }
+  static void parts(double x, double& t, double& s) {
+    t = std::tanh(vm::softplus(x));
+    s = vm::sigmoid(x);
+  }
   template <class T>
   static T f(T x, const T*) {
-    return x * std::tanh(stable_softplus(x));
+    T t, s;
+    parts(x, t, s);
+    return x * t;
   }
   template <class T>
   static T dfdx(T x, T, const T*) {
-    const T t = std::tanh(stable_softplus(x));
-    return t + x * stable_sigmoid(x) * (T(1) - t * t);
+    T t, s;
+    parts(x, t, s);
+    return t + x * s * (T(1) - t * t);
   }
 };
 
@@ -294,12 +305,12 @@ struct Softplus {
   template <class T>
   static T f(T x, const T* h) {
     const T z = h[0] * x;
-    return z > h[1] ? x : stable_softplus(z) / h[0];
+    return select(z > h[1], x, vm::softplus(z) / h[0]);
   }
   template <class T>
   static T dfdx(T x, T, const T* h) {
     const T z = h[0] * x;
-    return z > h[1] ? T(1) : stable_sigmoid(z);
+    return select(z > h[1], T(1), vm::sigmoid(z));
   }
   static std::string check(const std::vector<double>& h) {
     return h[0] <= 0 ? "beta must be > 0" : "";
@@ -312,13 +323,12 @@ struct Softplus {
 struct Hardswish {
   template <class T>
   static T f(T x, const T*) {
-    return x * std::min(std::max(x + T(3), T(0)), T(6)) / T(6);
+    return x * vm::min(vm::max(x + T(3), T(0)), T(6)) / T(6);
   }
   template <class T>
   static T dfdx(T x, T, const T*) {
-    if (x < T(-3)) return T(0);
-    if (x <= T(3)) return x / T(3) + T(0.5);
-    return T(1);
+    const T mid = x / T(3) + T(0.5);
+    return select(x < T(-3), T(0), select(x <= T(3), mid, T(1)));
   }
 };
 
@@ -326,11 +336,11 @@ struct Hardswish {
 struct Hardsigmoid {
   template <class T>
   static T f(T x, const T*) {
-    return std::min(std::max(x + T(3), T(0)), T(6)) / T(6);
+    return vm::min(vm::max(x + T(3), T(0)), T(6)) / T(6);
   }
   template <class T>
   static T dfdx(T x, T, const T*) {
-    return x > T(-3) && x < T(3) ? T(1) / T(6) : T(0);
+    return select((x > T(-3)) & (x < T(3)), T(1) / T(6), T(0));
   }
 };
 
@@ -338,11 +348,11 @@ struct Hardsigmoid {
 struct Hardtanh {
   template <class T>
   static T f(T x, const T* h) {
-    return std::min(std::max(x, h[0]), h[1]);
+    return vm::min(vm::max(x, h[0]), h[1]);
   }
   template <class T>
   static T dfdx(T x, T, const T* h) {
-    return x > h[0] && x < h[1] ? T(1) : T(0);
+    return select((x > h[0]) & (x < h[1]), T(1), T(0));
   }
   static std::string check(const std::vector<double>& h) {
     return h[1] <= h[0] ? fmt::format("max_val ({}) must be greater than min_val ({})", h[1], h[0])
@@ -366,11 +376,11 @@ struct Softsign {
 struct LogSigmoid {
   template <class T>
   static T f(T x, const T*) {
-    return std::min(x, T(0)) - std::log1p(std::exp(-std::abs(x)));
+    return vm::min(x, T(0)) - vm::log1p(vm::exp(-std::abs(x)));
   }
   template <class T>
   static T dfdx(T x, T, const T*) {
-    return stable_sigmoid(-x);
+    return vm::sigmoid(-x);
   }
 };
 

@@ -5,6 +5,7 @@
 #include "tapegrad/activations/activation.hpp"
 #include "tapegrad/activations/pointwise.hpp"
 #include "tapegrad/core/creation.hpp"
+#include "tapegrad/kernels/vecmath.hpp"
 #include "tapegrad/ops/elementwise.hpp"
 
 namespace tg::act {
@@ -22,16 +23,16 @@ struct PReLUFn {
   static constexpr int kParams = 1;
   template <class T>
   static T f(T x, const T* a) {
-    return x > 0 ? x : a[0] * x;
+    return vm::select(x > T(0), x, a[0] * x);
   }
   // At x = 0 the derivative is a, as PyTorch's prelu backward (x > 0 ? 1 : a).
   template <class T>
   static T dfdx(T x, T, const T* a) {
-    return x > 0 ? T(1) : a[0];
+    return vm::select(x > T(0), T(1), a[0]);
   }
   template <class T>
   static void dfdp(T x, T, const T*, T* d) {
-    d[0] = x > 0 ? T(0) : x;
+    d[0] = vm::select(x > T(0), T(0), x);
   }
 };
 
@@ -137,18 +138,18 @@ struct SwishBetaFn {
   static constexpr int kParams = 1;
   template <class T>
   static T f(T x, const T* b) {
-    return x / (T(1) + std::exp(-b[0] * x));
+    return x * vm::sigmoid(b[0] * x);
   }
   // d/dx x s(bx) = s + b x s (1 - s) = s + b y (1 - s), with y = x s.
   template <class T>
   static T dfdx(T x, T y, const T* b) {
-    const T s = T(1) / (T(1) + std::exp(-b[0] * x));
+    const T s = vm::sigmoid(b[0] * x);
     return s + b[0] * y * (T(1) - s);
   }
   // d/db = x^2 s (1 - s) = x y (1 - s).
   template <class T>
   static void dfdp(T x, T y, const T* b, T* d) {
-    const T s = T(1) / (T(1) + std::exp(-b[0] * x));
+    const T s = vm::sigmoid(b[0] * x);
     d[0] = x * y * (T(1) - s);
   }
 };
@@ -186,21 +187,18 @@ struct PELUFn {
   static constexpr int kParams = 2;
   template <class T>
   static T f(T x, const T* p) {
-    return x >= T(0) ? p[0] / p[1] * x : p[0] * std::expm1(x / p[1]);
+    return vm::select(x >= T(0), p[0] / p[1] * x, p[0] * vm::expm1(x / p[1]));
   }
   template <class T>
   static T dfdx(T x, T y, const T* p) {
-    return x >= T(0) ? p[0] / p[1] : (y + p[0]) / p[1];
+    return vm::select(x >= T(0), p[0] / p[1], (y + p[0]) / p[1]);
   }
+  // Both pieces computed, then selected: branch-free, so the fused loop vectorises.
   template <class T>
   static void dfdp(T x, T y, const T* p, T* d) {
-    if (x >= T(0)) {
-      d[0] = x / p[1];
-      d[1] = -p[0] * x / (p[1] * p[1]);
-    } else {
-      d[0] = y / p[0];
-      d[1] = -(y + p[0]) * x / (p[1] * p[1]);
-    }
+    const bool pos = x >= T(0);
+    d[0] = vm::select(pos, x / p[1], y / p[0]);
+    d[1] = vm::select(pos, -p[0] * x / (p[1] * p[1]), -(y + p[0]) * x / (p[1] * p[1]));
   }
 };
 
@@ -245,17 +243,17 @@ struct LearnableCELUFn {
   static constexpr int kParams = 1;
   template <class T>
   static T f(T x, const T* a) {
-    return x > T(0) ? x : a[0] * std::expm1(x / a[0]);
+    return vm::select(x > T(0), x, a[0] * vm::expm1(x / a[0]));
   }
   // As PyTorch's celu: 1 for x > 0, exp(x / alpha) = y / alpha + 1 otherwise (1 at x = 0).
   template <class T>
   static T dfdx(T x, T y, const T* a) {
-    return x > T(0) ? T(1) : y / a[0] + T(1);
+    return vm::select(x > T(0), T(1), y / a[0] + T(1));
   }
   // d/dalpha alpha (e^{x/alpha} - 1) = (e^{x/alpha} - 1) - (x / alpha) e^{x/alpha}.
   template <class T>
   static void dfdp(T x, T y, const T* a, T* d) {
-    d[0] = x > T(0) ? T(0) : y / a[0] - x / a[0] * (y / a[0] + T(1));
+    d[0] = vm::select(x > T(0), T(0), y / a[0] - x / a[0] * (y / a[0] + T(1)));
   }
 };
 

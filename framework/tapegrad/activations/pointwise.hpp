@@ -34,6 +34,55 @@ PointwiseLayout pointwise_layout(const Tensor& x, const std::vector<Tensor>& par
 
 inline constexpr std::int64_t kChunk = 4096;
 
+// The inner loops, over one contiguous run of n elements that share the parameter values th.
+// flatten inlines the cores (and the vecmath they call) however large, so GCC can vectorise;
+// the cores must be branch-free for that (see fixed.cpp and kernels/vecmath.hpp).
+template <class Fn, class T>
+[[gnu::flatten]] void forward_run(const T* __restrict x, T* __restrict y, std::int64_t n,
+                                  const T* th) {
+  for (std::int64_t i = 0; i < n; ++i) y[i] = Fn::template f<T>(x[i], th);
+}
+
+template <class Fn, class T>
+[[gnu::flatten]] void backward_run(const T* __restrict x, const T* __restrict y,
+                                   const T* __restrict g, T* __restrict gx, std::int64_t n,
+                                   const T* th) {
+  for (std::int64_t i = 0; i < n; ++i) gx[i] = g[i] * Fn::template dfdx<T>(x[i], y[i], th);
+}
+
+// As backward_run, and returns sum_i g_i dfdp_k(x_i) in acc[k] (K >= 1 parameters). W
+// independent partial sums per parameter let the loop vectorise; they are combined in a fixed
+// order, so the result does not depend on the thread count.
+template <class Fn, class T>
+[[gnu::flatten]] void backward_run_params(const T* __restrict x, const T* __restrict y,
+                                          const T* __restrict g, T* __restrict gx, std::int64_t n,
+                                          const T* th, double* acc) {
+  constexpr int K = Fn::kParams, W = 8;
+  T part[K][W] = {};
+  std::int64_t i = 0;
+  for (; i + W <= n; i += W) {
+    for (int l = 0; l < W; ++l) {
+      const T xv = x[i + l], yv = y[i + l], gv = g[i + l];
+      gx[i + l] = gv * Fn::template dfdx<T>(xv, yv, th);
+      T d[K];
+      Fn::template dfdp<T>(xv, yv, th, d);
+      for (int k = 0; k < K; ++k) part[k][l] += gv * d[k];
+    }
+  }
+  for (; i < n; ++i) {
+    const T xv = x[i], yv = y[i], gv = g[i];
+    gx[i] = gv * Fn::template dfdx<T>(xv, yv, th);
+    T d[K];
+    Fn::template dfdp<T>(xv, yv, th, d);
+    for (int k = 0; k < K; ++k) part[k][0] += gv * d[k];
+  }
+  for (int k = 0; k < K; ++k) {
+    double s = 0;
+    for (int l = 0; l < W; ++l) s += static_cast<double>(part[k][l]);
+    acc[k] = s;
+  }
+}
+
 }  // namespace detail
 
 template <class Fn>
@@ -63,9 +112,7 @@ Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const ch
         for (int k = 0; k < K; ++k) th[k] = pp[k][ps[k].numel() == 1 ? 0 : c];
         const std::int64_t i0 = row * L.inner + ch * detail::kChunk;
         const std::int64_t n = std::min(detail::kChunk, L.inner - ch * detail::kChunk);
-        const T* xi = xp + i0;
-        T* oi = op + i0;
-        for (std::int64_t i = 0; i < n; ++i) oi[i] = Fn::template f<T>(xi[i], th);
+        detail::forward_run<Fn, T>(xp + i0, op + i0, n, th);
       }
     });
   };
@@ -87,7 +134,8 @@ Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const ch
         auto run_bw = [&](auto tag) {
           using T = decltype(tag);
           const T* xp = x.data_ptr<T>();
-          const T* yp = y.contiguous().data_ptr<T>();
+          const Tensor yc = y.contiguous();  // the forward's output: already contiguous
+          const T* yp = yc.data_ptr<T>();
           const T* gp_ = g.data_ptr<T>();
           T* gxp = gx.data_ptr<T>();
           std::vector<const T*> pp;
@@ -102,37 +150,11 @@ Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const ch
               for (int k = 0; k < K; ++k) th[k] = pp[k][ps[k].numel() == 1 ? 0 : c];
               const std::int64_t i0 = row * L.inner + ch * detail::kChunk;
               const std::int64_t n = std::min(detail::kChunk, L.inner - ch * detail::kChunk);
-              if constexpr (K == 0) {
-                for (std::int64_t i = 0; i < n; ++i)
-                  gxp[i0 + i] = gp_[i0 + i] * Fn::template dfdx<T>(xp[i0 + i], yp[i0 + i], th);
-              } else {
-                // W independent partial sums per parameter let the loop vectorise; they are
-                // combined in a fixed order, so the result does not depend on threads.
-                constexpr int W = 8;
-                T acc[K][W] = {};
-                std::int64_t i = 0;
-                for (; i + W <= n; i += W) {
-                  for (int l = 0; l < W; ++l) {
-                    const T xv = xp[i0 + i + l], yv = yp[i0 + i + l], gv = gp_[i0 + i + l];
-                    gxp[i0 + i + l] = gv * Fn::template dfdx<T>(xv, yv, th);
-                    T d[K];
-                    Fn::template dfdp<T>(xv, yv, th, d);
-                    for (int k = 0; k < K; ++k) acc[k][l] += gv * d[k];
-                  }
-                }
-                for (; i < n; ++i) {
-                  const T xv = xp[i0 + i], yv = yp[i0 + i], gv = gp_[i0 + i];
-                  gxp[i0 + i] = gv * Fn::template dfdx<T>(xv, yv, th);
-                  T d[K];
-                  Fn::template dfdp<T>(xv, yv, th, d);
-                  for (int k = 0; k < K; ++k) acc[k][0] += gv * d[k];
-                }
-                for (int k = 0; k < K; ++k) {
-                  double s = 0;
-                  for (int l = 0; l < W; ++l) s += static_cast<double>(acc[k][l]);
-                  part[static_cast<std::size_t>(blk * K + k)] = s;
-                }
-              }
+              if constexpr (K == 0)
+                detail::backward_run<Fn, T>(xp + i0, yp + i0, gp_ + i0, gxp + i0, n, th);
+              else
+                detail::backward_run_params<Fn, T>(xp + i0, yp + i0, gp_ + i0, gxp + i0, n, th,
+                                                   &part[static_cast<std::size_t>(blk * K)]);
             }
           });
           for (int k = 0; k < K; ++k) {

@@ -24,7 +24,33 @@ struct Storage {
 };
 
 // Raw aligned allocation, used by Storage and by kernels that need scratch space.
+//
+// Both go through a caching allocator: a freed block is kept in a free list for its size bucket
+// and handed out again, so a training step makes no system allocation (and touches no fresh,
+// page-faulting memory) after its first iteration. Buckets are powers of two up to 64 KiB and
+// four per power of two above that (at most 25% rounding). Cached (free but kept) bytes are
+// bounded by the environment variable TG_CACHE_BYTES (default 2 GiB; 0 turns caching off);
+// blocks beyond the bound go back to the system. AddressSanitizer builds bypass the cache so
+// use-after-free is still caught. Memory is not zeroed.
 void* aligned_alloc_bytes(std::size_t nbytes);
 void aligned_free_bytes(void* p) noexcept;
+
+struct MemoryStats {
+  std::size_t in_use_bytes = 0;       // handed out and not yet freed (bucket sizes)
+  std::size_t cached_bytes = 0;       // freed, kept for reuse
+  std::size_t peak_in_use_bytes = 0;  // maximum of in_use_bytes since start (or reset)
+  std::size_t cache_limit_bytes = 0;  // bound on cached_bytes
+  std::uint64_t system_allocs = 0;    // allocations that went to the system allocator
+  std::uint64_t system_frees = 0;     // blocks returned to the system allocator
+  std::uint64_t cache_hits = 0;       // allocations served from the cache
+  bool caching = true;                // false under AddressSanitizer or TG_CACHE_BYTES=0
+};
+
+// A snapshot of the allocator's counters (thread-safe).
+MemoryStats memory_stats();
+// Returns every cached block to the system; blocks in use are not affected.
+void empty_cache();
+// Starts peak_in_use_bytes again from the current in_use_bytes.
+void reset_peak_memory_stats();
 
 }  // namespace tg
