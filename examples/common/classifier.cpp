@@ -142,6 +142,8 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
   app.add_option("--limit-test", c.limit_test, "use only the first N test images")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--augment", c.augment, "random crop (padding 2) and horizontal flip");
+  app.add_flag("--normalize,!--no-normalize", c.normalize,
+               "standardise pixels with the training set's mean and std (default on)");
   app.add_option("--save", c.save, "write a checkpoint here after every epoch");
   app.add_option("--resume", c.resume, "continue the run saved in this checkpoint");
   app.add_option("--json", c.json, "write the run summary (per-epoch metrics) as JSON here");
@@ -179,8 +181,8 @@ int run_training(const TrainConfig& c, const std::string& program) {
     train_raw = std::make_unique<data::MNIST>(root, data::Split::Train);
     test_raw = std::make_unique<data::MNIST>(root, data::Split::Test);
   }
-  const double mean = fashion ? data::kFashionMnistMean : data::kMnistMean;
-  const double sd = fashion ? data::kFashionMnistStd : data::kMnistStd;
+  const double mean = !c.normalize ? 0.0 : fashion ? data::kFashionMnistMean : data::kMnistMean;
+  const double sd = !c.normalize ? 1.0 : fashion ? data::kFashionMnistStd : data::kMnistStd;
   auto train_set = normalized(*train_raw, mean, sd, c.limit_train);
   auto test_set = normalized(*test_raw, mean, sd, c.limit_test);
   train_raw.reset();

@@ -30,6 +30,7 @@ struct TrainConfig {
   int threads = 0;                               // 0: OpenMP's default
   std::int64_t limit_train = 0, limit_test = 0;  // 0: all
   bool augment = false;
+  bool normalize = true;  // (x - mean) / std with the training set's statistics
   std::string save, resume, json;
   std::int64_t stop_after = 0;  // stop after this many epochs of this run (tests resume)
   double require_accuracy = 0;  // exit 1 if the final test accuracy is below
