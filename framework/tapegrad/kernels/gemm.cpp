@@ -226,6 +226,37 @@ inline void micro_kernel(std::int64_t kc, const T* __restrict ap, const T* __res
 }
 #endif
 
+// Small problems (the layers of a tiny MLP): packing and threads cost more than the arithmetic,
+// so rows of C are computed directly, accumulating over k in order into a row buffer on the
+// stack. Serial, so the result does not depend on the thread count either.
+constexpr std::int64_t kSmallMaxN = 256;
+constexpr std::int64_t kSmallMaxWork = 48 * 48 * 48;
+
+template <class T>
+void gemm_small(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T alpha,
+                const T* A, std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C,
+                std::int64_t ldc) {
+  alignas(64) T acc[kSmallMaxN];
+  for (std::int64_t i = 0; i < M; ++i) {
+    for (std::int64_t j = 0; j < N; ++j) acc[j] = T(0);
+    for (std::int64_t k = 0; k < K; ++k) {
+      const T a = ta ? A[k * lda + i] : A[i * lda + k];
+      if (!tb) {
+        const T* b = B + k * ldb;
+        for (std::int64_t j = 0; j < N; ++j) acc[j] += a * b[j];
+      } else {
+        for (std::int64_t j = 0; j < N; ++j) acc[j] += a * B[j * ldb + k];
+      }
+    }
+    T* c = C + i * ldc;
+    if (beta == T(0)) {
+      for (std::int64_t j = 0; j < N; ++j) c[j] = alpha * acc[j];
+    } else {
+      for (std::int64_t j = 0; j < N; ++j) c[j] = alpha * acc[j] + beta * c[j];
+    }
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -237,6 +268,10 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T al
     for (std::int64_t i = 0; i < M; ++i)
       for (std::int64_t j = 0; j < N; ++j)
         C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
+    return;
+  }
+  if (N <= kSmallMaxN && M * N * K <= kSmallMaxWork) {
+    gemm_small<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
   const std::int64_t npanels = (N + TL::NR - 1) / TL::NR;
