@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "tapegrad/autograd/grad_mode.hpp"
 #include "tapegrad/core/creation.hpp"
 #include "tapegrad/kernels/parallel.hpp"
 #include "tapegrad/ops/detail.hpp"
@@ -13,6 +14,7 @@
 namespace tg {
 
 using autograd::record;
+using autograd::saved;
 
 namespace {
 
@@ -105,8 +107,32 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   if (b.defined() && (b.dim() != 1 || b.shape()[0] != w.shape()[0]))
     fail("linear: bias of shape {} does not match weight {} (expected [{}])", shape_str(b.shape()),
          shape_str(w.shape()), w.shape()[0]);
-  const Tensor y = matmul(x, transpose(w, 0, 1));
-  return b.defined() ? add(y, b) : y;
+  if (x.dim() != 2) {
+    const Tensor y = matmul(x, transpose(w, 0, 1));
+    return b.defined() ? add(y, b) : y;
+  }
+  // The common 2-D case is one tape entry whose backward gives dW = g^T x as one contiguous
+  // [out, in] GEMM result (recording matmul(x, w^T) would hand the weight a transposed view of
+  // dW^T, which the engine then copies). The backward is made of ops, so higher-order
+  // gradients still work.
+  if (b.defined()) detail::check_same_dtype(x, b, "linear");
+  Tensor y;
+  {
+    NoGradGuard no_grad;
+    y = matmul(x, transpose(w, 0, 1));
+    if (b.defined()) y.add_(b);
+  }
+  auto backward = [x, w, b](const Tensor& g, const Tensor&) {
+    TensorList grads{x.requires_grad() ? matmul(g, w) : Tensor(),
+                     w.requires_grad() ? matmul(transpose(g, 0, 1), x) : Tensor()};
+    if (b.defined()) grads.push_back(b.requires_grad() ? sum(g, {0}) : Tensor());
+    return grads;
+  };
+  if (b.defined())
+    record("linear", {x, w, b}, y, {.saved_inputs = saved(0, 1)}, backward);
+  else
+    record("linear", {x, w}, y, {.saved_inputs = saved(0, 1)}, backward);
+  return y;
 }
 
 Tensor softmax(const Tensor& x, std::int64_t dim) {
