@@ -2,9 +2,19 @@
 // Shared helpers for the test programs.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "tapegrad/tapegrad.hpp"
@@ -58,6 +68,61 @@ inline void require_backward_differentiable(const std::function<tg::Tensor(const
       tg::TensorList{u});
   INFO(r.message);
   REQUIRE(r.ok);
+}
+
+// A fresh, empty directory under the system temp dir, removed with everything in it at scope
+// exit. The name holds the process id and a counter, so test programs running in parallel never
+// share one, and a directory left by an earlier run is skipped, not reused.
+struct TempDir {
+  const std::filesystem::path path;
+
+  TempDir() : path(create_fresh()) {}
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string str() const { return path.string(); }
+  // The path of `name` (which may contain '/') inside the directory; nothing is created.
+  std::string file(const std::string& name) const { return (path / name).string(); }
+
+ private:
+  static std::filesystem::path create_fresh() {
+    static std::atomic<unsigned> counter{0};
+    const std::filesystem::path base = std::filesystem::temp_directory_path();
+    for (;;) {
+      std::filesystem::path p =
+          base / ("tgtest_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+      if (std::filesystem::create_directory(p)) return p;
+    }
+  }
+};
+
+// Writes `bytes` to `path` (replacing it). A failure throws, naming the file, so that a test
+// never goes on to read a file that was not written.
+inline void write_file(const std::string& path, std::string_view bytes) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  f.close();
+  if (!f) throw std::runtime_error("tgtest::write_file: cannot write '" + path + "'");
+}
+
+inline void write_bytes(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+  write_file(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+// The whole file; a file that cannot be opened throws, naming it.
+inline std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error("tgtest::read_file: cannot open '" + path + "'");
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+inline std::vector<std::uint8_t> read_bytes(const std::string& path) {
+  const std::string s = read_file(path);
+  return {s.begin(), s.end()};
 }
 
 }  // namespace tgtest

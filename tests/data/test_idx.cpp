@@ -4,45 +4,18 @@
 
 #include <chrono>
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "helpers.hpp"
 #include "tapegrad/data/idx.hpp"
 
-namespace fs = std::filesystem;
 using tg::data::IdxType;
 using Bytes = std::vector<std::uint8_t>;
 
+using tgtest::TempDir;
+
 namespace {
-
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path = fs::temp_directory_path() /
-           ("tg_test_idx_" + std::to_string(stamp) + "_" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-void write_raw(const std::string& path, const Bytes& b) {
-  std::ofstream f(path, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-  REQUIRE(f.good());
-}
 
 void write_gz(const std::string& path, const Bytes& b) {
   gzFile g = gzopen(path.c_str(), "wb");
@@ -50,11 +23,6 @@ void write_gz(const std::string& path, const Bytes& b) {
   if (!b.empty())
     REQUIRE(gzwrite(g, b.data(), static_cast<unsigned>(b.size())) == static_cast<int>(b.size()));
   REQUIRE(gzclose(g) == Z_OK);
-}
-
-Bytes read_all(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
 }
 
 Bytes concat(Bytes a, const Bytes& b) {
@@ -72,7 +40,7 @@ TEST_CASE("idx: uint8 values and shape from hand-written bytes, raw and gz", "[d
   for (bool gz : {false, true}) {
     INFO("gzip " << gz);
     const std::string p = dir.file(gz ? "u8.gz" : "u8");
-    gz ? write_gz(p, kU8) : write_raw(p, kU8);
+    gz ? write_gz(p, kU8) : tgtest::write_bytes(p, kU8);
     const tg::data::IdxArray a = tg::data::read_idx_array(p);
     REQUIRE(a.type == IdxType::UInt8);
     REQUIRE(a.dims == tg::Shape{2, 3});
@@ -103,7 +71,7 @@ TEST_CASE("idx: int32, int16, int8 are big-endian and signed", "[data]") {
     INFO("gzip " << gz);
     auto put = [&](const std::string& name, const Bytes& b) {
       const std::string p = dir.file(name + (gz ? ".gz" : ""));
-      gz ? write_gz(p, b) : write_raw(p, b);
+      gz ? write_gz(p, b) : tgtest::write_bytes(p, b);
       return p;
     };
     REQUIRE(tg::data::read_idx(put("i32", i32), tg::DType::Int64).to_vector<std::int64_t>() ==
@@ -127,8 +95,8 @@ TEST_CASE("idx: float32 and float64 are big-endian IEEE", "[data]") {
   for (bool gz : {false, true}) {
     INFO("gzip " << gz);
     const std::string a = dir.file(gz ? "f32.gz" : "f32"), b = dir.file(gz ? "f64.gz" : "f64");
-    gz ? write_gz(a, f32) : write_raw(a, f32);
-    gz ? write_gz(b, f64) : write_raw(b, f64);
+    gz ? write_gz(a, f32) : tgtest::write_bytes(a, f32);
+    gz ? write_gz(b, f64) : tgtest::write_bytes(b, f64);
     const tg::Tensor t = tg::data::read_idx(a);
     REQUIRE(t.to_vector<float>() == std::vector<float>{1.5f, -2.0f, 0.1f});
     const tg::Tensor d = tg::data::read_idx(b, tg::DType::Float64);
@@ -142,7 +110,7 @@ TEST_CASE("idx: gzip is recognised by its magic, not by the file name", "[data]"
   TempDir dir;
   const std::string gz_no_suffix = dir.file("plain_name"), raw_gz_suffix = dir.file("fake.gz");
   write_gz(gz_no_suffix, kU8);
-  write_raw(raw_gz_suffix, kU8);
+  tgtest::write_bytes(raw_gz_suffix, kU8);
   tgtest::require_values(tg::data::read_idx(gz_no_suffix), {1, 2, 3, 250, 0, 255});
   tgtest::require_values(tg::data::read_idx(raw_gz_suffix), {1, 2, 3, 250, 0, 255});
 }
@@ -151,10 +119,10 @@ TEST_CASE("idx: write_idx writes the exact bytes and round-trips every type", "[
   TempDir dir;
   const std::string p = dir.file("w.idx");
   tg::data::write_idx(p, tg::tensor({1, 2, 3, 250, 0, 255}, {2, 3}), IdxType::UInt8);
-  REQUIRE(read_all(p) == kU8);
+  REQUIRE(tgtest::read_bytes(p) == kU8);
   // int32 [3] {1, -2, 16909060} must give the bytes of the hand-written file above.
   tg::data::write_idx(p, tg::int64_tensor({1, -2, 16909060}, {3}), IdxType::Int32);
-  REQUIRE(read_all(p) ==
+  REQUIRE(tgtest::read_bytes(p) ==
           Bytes{0, 0, 0x0C, 1, 0, 0, 0, 3, 0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFE, 1, 2, 3, 4});
 
   const tg::Tensor x = tg::tensor({-3, 0, 7, 100, -100, 42}, {1, 2, 3}, tg::DType::Float64);
@@ -205,7 +173,7 @@ TEST_CASE("idx: truncated data is an error naming the file and both byte counts"
   TempDir dir;
   const Bytes cut(kU8.begin(), kU8.end() - 1);  // 5 of the 6 promised data bytes
   const std::string raw = dir.file("cut.idx"), gz = dir.file("cut.idx.gz");
-  write_raw(raw, cut);
+  tgtest::write_bytes(raw, cut);
   write_gz(gz, cut);
   REQUIRE_THROWS_WITH(tg::data::read_idx(raw),
                       Catch::Contains(raw) && Catch::Contains("truncated") &&
@@ -219,15 +187,16 @@ TEST_CASE("idx: truncated data is an error naming the file and both byte counts"
   for (std::size_t i = 0; i < vals.size(); ++i) vals[i] = static_cast<double>((i * 37) % 251);
   const std::string whole = dir.file("whole.gz");
   tg::data::write_idx(whole, tg::tensor(vals, {4000}), IdxType::UInt8, true);
-  const Bytes z = read_all(whole);
+  const Bytes z = tgtest::read_bytes(whole);
   const std::string half = dir.file("half.gz");
-  write_raw(half, Bytes(z.begin(), z.begin() + static_cast<std::ptrdiff_t>(z.size() / 2)));
+  tgtest::write_bytes(half,
+                      Bytes(z.begin(), z.begin() + static_cast<std::ptrdiff_t>(z.size() / 2)));
   REQUIRE_THROWS_WITH(tg::data::read_idx(half),
                       Catch::Contains("truncated") && Catch::Contains("promises 4000 data bytes"));
   // Garbage after the gzip magic.
   const std::string junk = dir.file("junk.gz");
-  write_raw(junk, Bytes{0x1f, 0x8b, 0x08, 0x00, 0x13, 0x37, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x02,
-                        0x03, 0x04, 0x05, 0x06, 0x07});
+  tgtest::write_bytes(junk, Bytes{0x1f, 0x8b, 0x08, 0x00, 0x13, 0x37, 0xde, 0xad, 0xbe, 0xef, 0x01,
+                                  0x02, 0x03, 0x04, 0x05, 0x06, 0x07});
   REQUIRE_THROWS_WITH(tg::data::read_idx(junk),
                       Catch::Contains(junk) && Catch::Contains("corrupt gzip data"));
 }
@@ -236,7 +205,7 @@ TEST_CASE("idx: trailing bytes after the promised data are an error", "[data]") 
   TempDir dir;
   const Bytes extra = concat(kU8, {9, 9, 9});
   const std::string raw = dir.file("extra.idx"), gz = dir.file("extra.gz");
-  write_raw(raw, extra);
+  tgtest::write_bytes(raw, extra);
   write_gz(gz, extra);
   REQUIRE_THROWS_WITH(tg::data::read_idx(raw),
                       Catch::Contains(raw) && Catch::Contains("trailing bytes") &&
@@ -253,7 +222,7 @@ TEST_CASE("idx: malformed headers are errors that say what was expected", "[data
   auto check = [&](const Bytes& b, const std::string& msg) {
     for (bool gz : {false, true}) {
       const std::string p = dir.file("h" + std::to_string(k++) + (gz ? ".gz" : ""));
-      gz ? write_gz(p, b) : write_raw(p, b);
+      gz ? write_gz(p, b) : tgtest::write_bytes(p, b);
       INFO("file " << p << " message should contain: " << msg);
       REQUIRE_THROWS_WITH(tg::data::read_idx(p), Catch::Contains(p) && Catch::Contains(msg));
     }
@@ -275,7 +244,7 @@ TEST_CASE("idx: headers that promise absurd sizes fail before allocating", "[dat
   auto check = [&](const Bytes& b, const std::string& msg) {
     for (bool gz : {false, true}) {
       const std::string p = dir.file("big" + std::to_string(k++) + (gz ? ".gz" : ""));
-      gz ? write_gz(p, b) : write_raw(p, b);
+      gz ? write_gz(p, b) : tgtest::write_bytes(p, b);
       INFO("file " << p);
       const auto t0 = std::chrono::steady_clock::now();
       REQUIRE_THROWS_WITH(tg::data::read_idx(p), Catch::Contains(p) && Catch::Contains(msg));
@@ -302,7 +271,7 @@ TEST_CASE("idx: headers that promise absurd sizes fail before allocating", "[dat
 TEST_CASE("idx: empty files, missing paths and directories are errors", "[data]") {
   TempDir dir;
   const std::string empty = dir.file("empty.idx"), empty_gz = dir.file("empty.gz");
-  write_raw(empty, {});
+  tgtest::write_bytes(empty, {});
   write_gz(empty_gz, {});
   REQUIRE_THROWS_WITH(tg::data::read_idx(empty),
                       Catch::Contains(empty) && Catch::Contains("empty file"));

@@ -1,38 +1,16 @@
 // Image decoding, encoding and resizing (data/image.hpp).
-#include <atomic>
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "helpers.hpp"
 #include "tapegrad/data/image.hpp"
 
-namespace fs = std::filesystem;
 using tg::DType;
 using tg::Tensor;
+using tgtest::TempDir;
 
 namespace {
-
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("tg_test_image_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 // float32 [C, H, W] from 8-bit values given in CHW order.
 Tensor from_bytes(const std::vector<int>& bytes, std::int64_t c, std::int64_t h, std::int64_t w) {
@@ -46,16 +24,6 @@ std::vector<int> to_bytes(const Tensor& img) {
   std::vector<int> out;
   for (double v : img.to_vector<double>()) out.push_back(static_cast<int>(std::lround(v * 255)));
   return out;
-}
-
-std::vector<unsigned char> read_all(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-void write_all(const std::string& path, const std::vector<unsigned char>& bytes) {
-  std::ofstream f(path, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
 std::uint32_t crc32(const unsigned char* p, std::size_t n) {
@@ -77,13 +45,13 @@ void put_be32(std::vector<unsigned char>& b, std::size_t at, std::uint32_t v) {
 // over bytes 12..28. With fix_crc false the CRC no longer matches.
 void write_png_claiming(const std::string& src, const std::string& dst, std::uint32_t width,
                         std::uint32_t height, bool fix_crc) {
-  auto b = read_all(src);
+  auto b = tgtest::read_bytes(src);
   REQUIRE(b.size() > 33);
   REQUIRE(std::string(b.begin() + 12, b.begin() + 16) == "IHDR");
   put_be32(b, 16, width);
   put_be32(b, 20, height);
   if (fix_crc) put_be32(b, 29, crc32(b.data() + 12, 17));
-  write_all(dst, b);
+  tgtest::write_bytes(dst, b);
 }
 
 // 3 x 2 x 3 RGB test image with distinct values (CHW order).
@@ -188,9 +156,9 @@ TEST_CASE("image: GIF decodes its first frame", "[data]") {
   TempDir dir;
   const std::string path = dir.file("white.gif");
   // 1 x 1 GIF89a, global palette {white, black}, LZW data: clear, index 0, end.
-  write_all(path, {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00,
-                   0x00, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00,
-                   0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b});
+  tgtest::write_bytes(path, {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00,
+                             0x00, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00,
+                             0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b});
   const Tensor t = tg::data::load_image(path, 3);
   CHECK(t.shape() == tg::Shape{3, 1, 1});
   CHECK(to_bytes(t) == std::vector<int>{255, 255, 255});
@@ -245,7 +213,7 @@ TEST_CASE("image: malformed and missing files are errors naming the path", "[dat
   }
   SECTION("empty file") {
     const std::string p = dir.file("empty.png");
-    write_all(p, {});
+    tgtest::write_bytes(p, {});
     REQUIRE_THROWS_WITH(tg::data::load_image(p, 3),
                         Catch::Contains(p) && Catch::Contains("not a readable image"));
   }
@@ -254,14 +222,14 @@ TEST_CASE("image: malformed and missing files are errors naming the path", "[dat
     std::vector<unsigned char> noise;
     tg::Generator gen(3);
     for (int i = 0; i < 500; ++i) noise.push_back(static_cast<unsigned char>(gen.below(256)));
-    write_all(p, noise);
+    tgtest::write_bytes(p, noise);
     REQUIRE_THROWS_WITH(tg::data::load_image(p, 1), Catch::Contains(p));
   }
   SECTION("truncated PNG") {
     const std::string p = dir.file("truncated.png");
-    auto b = read_all(good);
+    auto b = tgtest::read_bytes(good);
     b.resize(b.size() / 2);
-    write_all(p, b);
+    tgtest::write_bytes(p, b);
     // The header is intact, so the error comes from decoding.
     CHECK(tg::data::read_image_info(p).width == 32);
     REQUIRE_THROWS_WITH(tg::data::load_image(p, 3),
@@ -269,9 +237,9 @@ TEST_CASE("image: malformed and missing files are errors naming the path", "[dat
   }
   SECTION("PNG cut inside its header") {
     const std::string p = dir.file("stub.png");
-    auto b = read_all(good);
+    auto b = tgtest::read_bytes(good);
     b.resize(20);
-    write_all(p, b);
+    tgtest::write_bytes(p, b);
     REQUIRE_THROWS_WITH(tg::data::load_image(p, 3), Catch::Contains(p));
   }
   SECTION("header claiming 100000 x 100000, CRC fixed or not") {

@@ -1,8 +1,6 @@
 // ImageFolder (data/image_folder.hpp) on small directory trees made in a temp dir.
-#include <atomic>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -18,24 +16,9 @@ using tg::DType;
 using tg::Tensor;
 using tg::data::ImageFolder;
 using tg::data::OnError;
+using tgtest::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("tg_test_image_folder_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string str() const { return path.string(); }
-};
 
 // A constant-colour RGB image (8-bit values r, g, b) of size h x w, saved by file extension.
 void write_image(const fs::path& p, int r, int g, int b, int h, int w) {
@@ -56,7 +39,7 @@ void write_image(const fs::path& p, int r, int g, int b, int h, int w) {
 
 void write_text(const fs::path& p, const std::string& text) {
   fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
+  tgtest::write_file(p.string(), text);
 }
 
 // The tree used by most tests. Classes sort as a_cat (0), b_dog (1), c_bird (2), whatever order

@@ -2,11 +2,9 @@
 // and the real Fashion-MNIST (Debian package dataset-fashion-mnist) when it is installed.
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -17,26 +15,9 @@
 namespace fs = std::filesystem;
 using tg::data::IdxType;
 using tg::data::Split;
+using tgtest::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path = fs::temp_directory_path() /
-           ("tg_test_mnist_" + std::to_string(stamp) + "_" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 // uint8 images [n, h, w] whose pixel (i, r, c) is (i * 7 + r * 3 + c) % 256, so every value 0..255
 // appears and each image differs.

@@ -1,9 +1,6 @@
 // Checkpoints: a model + Adam + epoch + rng saved and restored so that training continues
 // bit-identically; numbers in the metadata round-trip exactly; reserved keys and malformed
 // values are errors; save_model / load_model.
-#include <unistd.h>
-
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -20,23 +17,9 @@
 using namespace tg;
 using namespace tg::io;
 namespace fs = std::filesystem;
+using tgtest::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() / fmt::format("tg_io_checkpoint_{}_{}", ::getpid(), counter++);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 std::shared_ptr<nn::Sequential> make_model(std::uint64_t seed) {
   manual_seed(seed);

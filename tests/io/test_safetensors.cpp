@@ -1,16 +1,10 @@
 // safetensors: round trips, the exact bytes of a tiny file, conversion of foreign dtypes,
 // malformed files (each a tg::Error, never a crash: truncation at every length, random header
 // corruption), atomic replacement, and a cross-check with an independent Python/numpy reader.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,35 +15,9 @@
 using namespace tg;
 using namespace tg::io;
 namespace fs = std::filesystem;
+using tgtest::TempDir;
 
 namespace {
-
-// A fresh directory per test, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path =
-        fs::temp_directory_path() / fmt::format("tg_io_safetensors_{}_{}", ::getpid(), counter++);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 std::string le64(std::uint64_t v) {
   std::string s(8, '\0');
@@ -128,8 +96,8 @@ TEST_CASE("safetensors: round trip of dtypes, shapes, views and metadata", "[io]
   REQUIRE(f.tensors.at("scalar").item() == -0.375);
 
   // The in-memory encoding is the same bytes as the file.
-  REQUIRE(serialize_safetensors(tensors, meta) == read_bytes(path));
-  const SafetensorsFile m = parse_safetensors(read_bytes(path));
+  REQUIRE(serialize_safetensors(tensors, meta) == tgtest::read_file(path));
+  const SafetensorsFile m = parse_safetensors(tgtest::read_file(path));
   REQUIRE(m.tensors.size() == tensors.size());
   require_same(m.tensors.at("sliced"), tensors.at("sliced"));
 }
@@ -145,7 +113,7 @@ TEST_CASE("safetensors: requires_grad tensors and an empty map", "[io]") {
   REQUIRE(f.tensors.empty());
   REQUIRE(f.metadata.empty());
   // "{}" padded with 6 spaces: 8 + 8 bytes.
-  REQUIRE(read_bytes(dir.file("none.safetensors")) == le64(8) + "{}      ");
+  REQUIRE(tgtest::read_file(dir.file("none.safetensors")) == le64(8) + "{}      ");
 }
 
 TEST_CASE("safetensors: exact bytes of a tiny file", "[io]") {
@@ -172,7 +140,7 @@ TEST_CASE("safetensors: exact bytes of a tiny file", "[io]") {
   REQUIRE(serialize_safetensors(tensors, {{"k", "v"}}) == expected);
   TempDir dir;
   save_safetensors(dir.file("tiny.safetensors"), tensors, {{"k", "v"}});
-  REQUIRE(read_bytes(dir.file("tiny.safetensors")) == expected);
+  REQUIRE(tgtest::read_file(dir.file("tiny.safetensors")) == expected);
 }
 
 TEST_CASE("safetensors: foreign dtypes are converted on load", "[io]") {
@@ -291,10 +259,10 @@ TEST_CASE("safetensors: file errors name the path", "[io]") {
   using Catch::Contains;
   TempDir dir;
   const std::string empty = dir.file("empty.safetensors");
-  write_bytes(empty, "");
+  tgtest::write_file(empty, "");
   REQUIRE_THROWS_WITH(load_safetensors(empty), Contains(empty) && Contains("too short"));
   const std::string seven = dir.file("seven.safetensors");
-  write_bytes(seven, "1234567");
+  tgtest::write_file(seven, "1234567");
   REQUIRE_THROWS_WITH(load_safetensors(seven), Contains(seven) && Contains("too short"));
   REQUIRE_THROWS_WITH(
       load_safetensors(dir.file("missing.safetensors")),
@@ -304,7 +272,7 @@ TEST_CASE("safetensors: file errors name the path", "[io]") {
   // A header length over the 100 MB cap, in a (sparse) file big enough to hold it: refused
   // before anything is read or allocated.
   const std::string huge = dir.file("huge.safetensors");
-  write_bytes(huge, le64(std::uint64_t{101} << 20));
+  tgtest::write_file(huge, le64(std::uint64_t{101} << 20));
   fs::resize_file(huge, 8 + (std::uint64_t{101} << 20));
   REQUIRE_THROWS_WITH(load_safetensors(huge), Contains(huge) && Contains("byte limit"));
 }
@@ -326,7 +294,7 @@ TEST_CASE("safetensors: a file truncated at any length is an error", "[io]") {
   // The same through the file reader, at a few lengths: in the length, header and data.
   TempDir dir;
   for (std::size_t len : {std::size_t{3}, std::size_t{8}, std::size_t{40}, full.size() - 1}) {
-    write_bytes(dir.file("t.safetensors"), full.substr(0, len));
+    tgtest::write_file(dir.file("t.safetensors"), full.substr(0, len));
     REQUIRE_THROWS_AS(load_safetensors(dir.file("t.safetensors")), tg::Error);
   }
 }
@@ -384,7 +352,7 @@ TEST_CASE("safetensors: saving replaces a file atomically", "[io]") {
     REQUIRE(f.metadata.at("v") == "2");
   }
   REQUIRE(temp_files(dir.path).empty());
-  const std::string good = read_bytes(path);
+  const std::string good = tgtest::read_file(path);
 
   SECTION("an undefined tensor: refused before anything is written") {
     REQUIRE_THROWS_WITH(save_safetensors(path, {{"a", a}, {"oops", Tensor()}}),
@@ -396,7 +364,7 @@ TEST_CASE("safetensors: saving replaces a file atomically", "[io]") {
   SECTION("invalid UTF-8 in a name") {
     REQUIRE_THROWS_WITH(save_safetensors(path, {{"\xff", a}}), Contains("valid UTF-8"));
   }
-  REQUIRE(read_bytes(path) == good);
+  REQUIRE(tgtest::read_file(path) == good);
   REQUIRE(temp_files(dir.path).empty());
 }
 
@@ -407,11 +375,11 @@ TEST_CASE("safetensors: a failed rename removes the temp file", "[io]") {
   // rename() fails (EISDIR), even as root.
   const std::string target = dir.file("ckpt");
   fs::create_directories(target);
-  write_bytes(dir.file("ckpt/keep.txt"), "keep");
+  tgtest::write_file(dir.file("ckpt/keep.txt"), "keep");
   REQUIRE_THROWS_WITH(save_safetensors(target, {{"a", ones({2})}}),
                       Contains("cannot replace") && Contains(target));
   REQUIRE(fs::is_directory(target));
-  REQUIRE(read_bytes(dir.file("ckpt/keep.txt")) == "keep");
+  REQUIRE(tgtest::read_file(dir.file("ckpt/keep.txt")) == "keep");
   REQUIRE(temp_files(dir.path).empty());
 }
 
@@ -479,7 +447,7 @@ TEST_CASE("safetensors: files read back with Python and numpy", "[io]") {
     "none": {"dtype": "F32", "shape": [0], "values": []}
   })";
   const std::string expect_path = dir.file("expect.json");
-  write_bytes(expect_path, expect);
+  tgtest::write_file(expect_path, expect);
   const std::string cmd =
       fmt::format("{} '{}' '{}' --expect '{}'", py, script.string(), path, expect_path);
   INFO(cmd);
@@ -487,8 +455,8 @@ TEST_CASE("safetensors: files read back with Python and numpy", "[io]") {
 
   // And a file the reader must refuse (a tensor running past the end).
   const std::string bad = dir.file("bad.safetensors");
-  write_bytes(bad, make_file(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})",
-                             std::string(8, '\0')));
+  tgtest::write_file(bad, make_file(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})",
+                                    std::string(8, '\0')));
   const std::string bad_cmd = fmt::format("{} '{}' '{}' >/dev/null 2>&1", py, script.string(), bad);
   REQUIRE(std::system(bad_cmd.c_str()) != 0);
 }

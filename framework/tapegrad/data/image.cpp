@@ -4,7 +4,6 @@
 #include <stb/stb_image_write.h>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -14,6 +13,7 @@
 
 #include "tapegrad/core/error.hpp"
 #include "tapegrad/core/shape.hpp"
+#include "tapegrad/data/detail.hpp"
 
 namespace tg::data {
 
@@ -66,17 +66,6 @@ ImageInfo checked_info(const std::string& path, const char* op) {
         "pixels; the file is corrupt or not meant to be decoded whole",
         op, path, w, h, kMaxImageSide, kMaxImagePixels);
   return {h, w, n};
-}
-
-// value / 255 for every 8-bit value, computed once so that decoding is a table lookup and the
-// results are the exactly rounded quotients.
-const std::array<float, 256>& u8_to_float() {
-  static const std::array<float, 256> table = [] {
-    std::array<float, 256> t{};
-    for (int i = 0; i < 256; ++i) t[static_cast<std::size_t>(i)] = static_cast<float>(i) / 255.0f;
-    return t;
-  }();
-  return table;
 }
 
 // One output position of a separable resampling filter: input indices [first, first + count)
@@ -174,10 +163,7 @@ Interleaved to_interleaved_u8(const Tensor& img, const char* op, const std::stri
   out.bytes.resize(static_cast<std::size_t>(c * h * w));
   for (std::int64_t ch = 0; ch < c; ++ch)
     for (std::int64_t i = 0; i < h * w; ++i) {
-      const float v = p[ch * h * w + i];
-      const float clamped = v > 0 ? (v < 1 ? v : 1.0f) : 0.0f;  // NaN becomes 0
-      out.bytes[static_cast<std::size_t>(i * c + ch)] =
-          static_cast<unsigned char>(std::lround(clamped * 255.0f));
+      out.bytes[static_cast<std::size_t>(i * c + ch)] = detail::float_to_u8(p[ch * h * w + i]);
     }
   return out;
 }
@@ -205,7 +191,7 @@ Tensor load_image(const std::string& path, int channels) {
   Tensor out = Tensor::empty({channels, h, w}, DType::Float32);
   float* o = out.data_ptr<float>();
   const stbi_uc* src = pixels.get();
-  const auto& table = u8_to_float();
+  const auto& table = detail::u8_to_float();
   for (std::int64_t i = 0; i < plane; ++i)
     for (int c = 0; c < channels; ++c) o[c * plane + i] = table[src[i * channels + c]];
   return out;

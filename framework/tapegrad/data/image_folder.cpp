@@ -1,10 +1,8 @@
 #include "tapegrad/data/image_folder.hpp"
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <cctype>
-#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -14,6 +12,7 @@
 #include <fmt/ranges.h>
 
 #include "tapegrad/core/error.hpp"
+#include "tapegrad/data/detail.hpp"
 #include "tapegrad/data/image.hpp"
 #include "tapegrad/kernels/parallel.hpp"
 
@@ -72,20 +71,7 @@ void decode_resized_u8(const std::string& path, int channels, int height, int wi
   if (img.size(1) != height || img.size(2) != width) img = resize_image(img, height, width);
   const float* p = img.data_ptr<float>();
   const std::int64_t n = img.numel();
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float v = p[i];
-    const float clamped = v > 0 ? (v < 1 ? v : 1.0f) : 0.0f;
-    dst[i] = static_cast<std::uint8_t>(std::lround(clamped * 255.0f));
-  }
-}
-
-const std::array<float, 256>& u8_to_float() {
-  static const std::array<float, 256> table = [] {
-    std::array<float, 256> t{};
-    for (int i = 0; i < 256; ++i) t[static_cast<std::size_t>(i)] = static_cast<float>(i) / 255.0f;
-    return t;
-  }();
-  return table;
+  for (std::int64_t i = 0; i < n; ++i) dst[i] = detail::float_to_u8(p[i]);
 }
 
 void check_size_options(int channels, int height, int width, const char* op) {
@@ -104,7 +90,7 @@ Tensor load_image_resized(const std::string& path, int channels, int height, int
   decode_resized_u8(path, channels, height, width, bytes.data());
   Tensor out = Tensor::empty({channels, height, width}, DType::Float32);
   float* o = out.data_ptr<float>();
-  const auto& table = u8_to_float();
+  const auto& table = detail::u8_to_float();
   for (std::size_t i = 0; i < bytes.size(); ++i) o[i] = table[bytes[i]];
   return out;
 }
@@ -216,7 +202,7 @@ Example ImageFolder::get_batch(std::span<const std::int64_t> indices) const {
   Tensor y = Tensor::empty({n}, DType::Int64);
   float* xo = x.data_ptr<float>();
   std::int64_t* yo = y.data_ptr<std::int64_t>();
-  const auto& table = u8_to_float();
+  const auto& table = detail::u8_to_float();
   for (std::int64_t b = 0; b < n; ++b) {
     const std::int64_t i = indices[static_cast<std::size_t>(b)];
     const std::uint8_t* src = pixels_.data() + i * example;
