@@ -16,9 +16,12 @@ using tg::kernels::gemm;
 
 namespace {
 
-// Sizes around the tile edges: MR = 6, NR = 16 (float) / 8 (double), MC = 96, KC = 256.
+// Sizes around the tile edges: MR = 6, NR = 16 (float) / 8 (double), MC = 96, KC_MAX = 320.
 const std::vector<std::int64_t> kSmall = {1, 2, 5, 6, 7, 15, 16, 17, 33, 97};
-const std::vector<std::int64_t> kAll = {1, 2, 5, 6, 7, 15, 16, 17, 33, 97, 130, 300};
+// 97 and 130 are one and two M blocks (MC = 96); as K, 330 and 700 are two and three K slices
+// (KC_MAX = 320).
+const std::vector<std::int64_t> kAll = {1, 2, 5, 6, 7, 15, 16, 17, 33, 97, 130, 330};
+const std::vector<std::int64_t> kAllK = {1, 2, 5, 6, 7, 15, 16, 17, 33, 97, 130, 330, 700};
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 const double kSentinel = 12345.0;  // written into padding; must survive the call
@@ -160,7 +163,7 @@ TEST_CASE("gemm: large shapes (several M blocks, K slices and panel groups)", "[
   std::int64_t idx = 0;
   for (auto M : kAll)
     for (auto N : kAll)
-      for (auto K : kAll) {
+      for (auto K : kAllK) {
         if (M < 97 && N < 97 && K < 97) continue;  // covered by the test above
         Problem p{.ta = (idx & 1) != 0,
                   .tb = (idx & 2) != 0,

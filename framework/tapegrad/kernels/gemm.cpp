@@ -16,6 +16,9 @@
 
 #include "tapegrad/core/storage.hpp"
 #include "tapegrad/kernels/parallel.hpp"
+#ifdef TG_USE_BLAS
+#include "tapegrad/kernels/blas.hpp"
+#endif
 
 namespace tg::kernels {
 
@@ -25,12 +28,14 @@ template <class T>
 struct Tile;
 template <>
 struct Tile<float> {
-  static constexpr std::int64_t MR = 6, NR = 16, MC = 96, KC = 256;
+  static constexpr std::int64_t MR = 6, NR = 16, MC = 96, KC_MAX = 320;
 };
 template <>
 struct Tile<double> {
-  static constexpr std::int64_t MR = 6, NR = 8, MC = 96, KC = 256;
+  static constexpr std::int64_t MR = 6, NR = 8, MC = 96, KC_MAX = 320;
 };
+
+constexpr std::int64_t round_up(std::int64_t v, std::int64_t m) { return (v + m - 1) / m * m; }
 
 struct Buffer {
   void* p = nullptr;
@@ -232,27 +237,72 @@ inline void micro_kernel(std::int64_t kc, const T* __restrict ap, const T* __res
 constexpr std::int64_t kSmallMaxN = 256;
 constexpr std::int64_t kSmallMaxWork = 48 * 48 * 48;
 
+// 32-byte vectors through GCC's vector extension, so float and double share the small path.
+template <class T>
+struct SmallVec {
+  typedef T type __attribute__((vector_size(32)));
+};
+
 template <class T>
 void gemm_small(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T alpha,
                 const T* A, std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C,
                 std::int64_t ldc) {
-  alignas(64) T acc[kSmallMaxN];
+  using V = typename SmallVec<T>::type;
+  constexpr std::int64_t L = 32 / sizeof(T);
+  // A transposed B is read across rows for every row of C: when it is small, copy it once into
+  // row-major order (k, j) so that the inner loops run along contiguous memory.
+  constexpr std::int64_t kPackMax = 4096;
+  alignas(64) T bt[kPackMax];
+  if (tb && K * N <= kPackMax) {
+    for (std::int64_t j = 0; j < N; ++j)
+      for (std::int64_t k = 0; k < K; ++k) bt[k * N + j] = B[j * ldb + k];
+    B = bt;
+    ldb = N;
+    tb = false;
+  }
+  auto load = [](const T* p) {
+    V v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  };
+  auto finish = [&](T* c, T acc) { c[0] = beta == T(0) ? alpha * acc : alpha * acc + beta * c[0]; };
+  auto finish_v = [&](T* c, V acc) {
+    V out = alpha * acc;
+    if (beta != T(0)) out += beta * load(c);
+    std::memcpy(c, &out, sizeof out);
+  };
+  // Every element is a sum over k in order from zero, whatever the path: column blocks of two
+  // vectors, then one vector, then single columns.
   for (std::int64_t i = 0; i < M; ++i) {
-    for (std::int64_t j = 0; j < N; ++j) acc[j] = T(0);
-    for (std::int64_t k = 0; k < K; ++k) {
-      const T a = ta ? A[k * lda + i] : A[i * lda + k];
-      if (!tb) {
-        const T* b = B + k * ldb;
-        for (std::int64_t j = 0; j < N; ++j) acc[j] += a * b[j];
-      } else {
-        for (std::int64_t j = 0; j < N; ++j) acc[j] += a * B[j * ldb + k];
+    const T* a = ta ? A + i : A + i * lda;
+    const std::int64_t as = ta ? lda : 1;
+    T* c = C + i * ldc;
+    std::int64_t j = 0;
+    if (!tb) {
+      for (; j + 2 * L <= N; j += 2 * L) {
+        V c0 = V{}, c1 = V{};
+        for (std::int64_t k = 0; k < K; ++k) {
+          const V av = V{} + a[k * as];
+          const T* b = B + k * ldb + j;
+          c0 += av * load(b);
+          c1 += av * load(b + L);
+        }
+        finish_v(c + j, c0);
+        finish_v(c + j + L, c1);
+      }
+      for (; j + L <= N; j += L) {
+        V c0 = V{};
+        for (std::int64_t k = 0; k < K; ++k) c0 += (V{} + a[k * as]) * load(B + k * ldb + j);
+        finish_v(c + j, c0);
       }
     }
-    T* c = C + i * ldc;
-    if (beta == T(0)) {
-      for (std::int64_t j = 0; j < N; ++j) c[j] = alpha * acc[j];
-    } else {
-      for (std::int64_t j = 0; j < N; ++j) c[j] = alpha * acc[j] + beta * c[j];
+    for (; j < N; ++j) {
+      T acc = T(0);
+      if (!tb)
+        for (std::int64_t k = 0; k < K; ++k) acc += a[k * as] * B[k * ldb + j];
+      else
+        for (std::int64_t k = 0; k < K; ++k) acc += a[k * as] * B[j * ldb + k];
+      finish(c + j, acc);
     }
   }
 }
@@ -264,6 +314,11 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T al
           std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc) {
   using TL = Tile<T>;
   if (M <= 0 || N <= 0) return;
+#ifdef TG_USE_BLAS
+  // TG_BLAS=ON: OpenBLAS does every GEMM (for comparison only; see kernels/blas.hpp).
+  blas_gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  return;
+#endif
   if (K <= 0 || alpha == T(0)) {
     for (std::int64_t i = 0; i < M; ++i)
       for (std::int64_t j = 0; j < N; ++j)
@@ -274,27 +329,45 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T al
     gemm_small<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
-  const std::int64_t npanels = (N + TL::NR - 1) / TL::NR;
-  Buffer bbuf(static_cast<std::size_t>(npanels * TL::NR * TL::KC) * sizeof(T));
-  T* bp = static_cast<T*>(bbuf.p);
+  if (N < TL::NR && M >= 2 * TL::NR) {
+    // A narrow C (an output layer with 10 classes) would fill only N of every NR-wide tile:
+    // compute C^T = op(B)^T op(A)^T instead, whose N = M fills the tiles, then transpose it in.
+    Buffer tbuf(static_cast<std::size_t>(M * N) * sizeof(T));
+    T* ct = static_cast<T*>(tbuf.p);
+    gemm<T>(!tb, !ta, N, M, K, alpha, B, ldb, A, lda, T(0), ct, M);
+    for (std::int64_t i = 0; i < M; ++i)
+      for (std::int64_t j = 0; j < N; ++j)
+        C[i * ldc + j] = beta == T(0) ? ct[j * M + i] : ct[j * M + i] + beta * C[i * ldc + j];
+    return;
+  }
+  // K slices: as few as fit (KC_MAX), of even length, so that no thin last slice re-reads C for
+  // little work (K = 288 is one slice, K = 784 three of 264/264/256).
+  const std::int64_t kslices = (K + TL::KC_MAX - 1) / TL::KC_MAX;
+  const std::int64_t kc_len = round_up((K + kslices - 1) / kslices, 8);
+  // M blocks: as few as fit (MC), of even height (a multiple of MR), so that the threads that
+  // share them get equal work: M = 128 is two blocks of 66/62 rows, not 96/32.
   const std::int64_t mblocks = (M + TL::MC - 1) / TL::MC;
+  const std::int64_t mc_len = round_up((M + mblocks - 1) / mblocks, TL::MR);
+  const std::int64_t npanels = (N + TL::NR - 1) / TL::NR;
+  Buffer bbuf(static_cast<std::size_t>(npanels * TL::NR * kc_len) * sizeof(T));
+  T* bp = static_cast<T*>(bbuf.p);
   // Work items: (M block, group of B panels). Enough items to feed every thread even when M is
   // a single block.
   const std::int64_t ngroup = std::max<std::int64_t>(1, std::min<std::int64_t>(npanels, 8));
   const std::int64_t panels_per_group = (npanels + ngroup - 1) / ngroup;
   const std::int64_t items = mblocks * ngroup;
-  for (std::int64_t k0 = 0; k0 < K; k0 += TL::KC) {
-    const std::int64_t kc = std::min(TL::KC, K - k0);
+  for (std::int64_t k0 = 0; k0 < K; k0 += kc_len) {
+    const std::int64_t kc = std::min(kc_len, K - k0);
     const bool first = k0 == 0;
     pack_b(tb, B, ldb, k0, kc, N, bp);
     const std::int64_t work = M * N * kc;
     parallel_for(0, items, work > 200000 ? 1 : items, [&](std::int64_t wb, std::int64_t we) {
-      Buffer abuf(static_cast<std::size_t>(TL::MC * TL::KC) * sizeof(T));
+      Buffer abuf(static_cast<std::size_t>(mc_len * kc_len) * sizeof(T));
       T* ap = static_cast<T*>(abuf.p);
       std::int64_t packed_block = -1;
       for (std::int64_t w = wb; w < we; ++w) {
         const std::int64_t mb = w / ngroup, grp = w % ngroup;
-        const std::int64_t i0 = mb * TL::MC, mc = std::min(TL::MC, M - i0);
+        const std::int64_t i0 = mb * mc_len, mc = std::min(mc_len, M - i0);
         if (packed_block != mb) {
           pack_a(ta, A, lda, i0, mc, k0, kc, ap);
           packed_block = mb;
