@@ -148,7 +148,10 @@ void Module::train(bool on) {
 }
 
 void Module::zero_grad() {
-  for (auto& [_, t] : named_parameters()) t.zero_grad();
+  // Called every step: walks the tree without building names (a tied weight is simply cleared
+  // twice).
+  for (auto& [_, t] : params_) t.zero_grad();
+  for (auto& [_, c] : children_) c->zero_grad();
 }
 
 void Module::apply(const std::function<void(Module&)>& fn) {

@@ -124,4 +124,32 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return matmul_nd(a, b);
 }
 
+namespace detail {
+
+void mm_into(const Tensor& a_in, bool trans_a, const Tensor& b_in, bool trans_b, double beta,
+             const Tensor& out) {
+  Tensor a = a_in, b = b_in;
+  bool la = false, lb = false;
+  std::int64_t lda = 0, ldb = 0;
+  if (!gemm_layout(a, la, lda)) {
+    a = copy_to_contiguous(a, a.dtype());
+    gemm_layout(a, la, lda);
+  }
+  if (!gemm_layout(b, lb, ldb)) {
+    b = copy_to_contiguous(b, b.dtype());
+    gemm_layout(b, lb, ldb);
+  }
+  const std::int64_t M = a.shape()[trans_a ? 1 : 0], K = a.shape()[trans_a ? 0 : 1];
+  const std::int64_t N = b.shape()[trans_b ? 0 : 1];
+  if (b.shape()[trans_b ? 1 : 0] != K || out.shape() != Shape{M, N} || !out.is_contiguous())
+    fail("internal: mm_into shapes {}{} x {}{} -> {}", shape_str(a.shape()), trans_a ? "^T" : "",
+         shape_str(b.shape()), trans_b ? "^T" : "", shape_str(out.shape()));
+  dispatch_floating(out.dtype(), "mm", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::gemm<T>(la != trans_a, lb != trans_b, M, N, K, T(1), a.data_ptr<T>(), lda,
+                     b.data_ptr<T>(), ldb, static_cast<T>(beta), out.data_ptr<T>(), N);
+  });
+}
+
+}  // namespace detail
 }  // namespace tg

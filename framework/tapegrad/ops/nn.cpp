@@ -1,5 +1,6 @@
 #include "tapegrad/ops/nn.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "tapegrad/autograd/grad_mode.hpp"
@@ -94,6 +95,42 @@ void check_targets(const Tensor& input, const Tensor& targets, const char* op) {
          shape_str(input.shape()), shape_str(targets.shape()));
 }
 
+// Every row of the contiguous [M, N] y set to the 1-D b (the bias, before GEMM adds x w^T).
+void broadcast_rows(const Tensor& b, const Tensor& y) {
+  const Tensor bc = b.is_contiguous() ? b : detail::copy_to_contiguous(b, b.dtype());
+  const std::int64_t M = y.shape()[0], N = y.shape()[1];
+  detail::dispatch_floating(y.dtype(), "linear", [&](auto tag) {
+    using T = decltype(tag);
+    const T* src = bc.data_ptr<T>();
+    T* dst = y.data_ptr<T>();
+    for (std::int64_t i = 0; i < M; ++i) std::copy(src, src + N, dst + i * N);
+  });
+}
+
+// Sums of the columns of a 2-D g, accumulated in double in row order (the bias gradient).
+Tensor column_sums(const Tensor& g_in) {
+  const Tensor g = g_in.is_contiguous() ? g_in : detail::copy_to_contiguous(g_in, g_in.dtype());
+  const std::int64_t M = g.shape()[0], N = g.shape()[1];
+  Tensor out = Tensor::empty({N}, g.dtype());
+  detail::dispatch_floating(g.dtype(), "linear", [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = g.data_ptr<T>();
+    T* o = out.data_ptr<T>();
+    constexpr std::int64_t kCols = 256;
+    double acc[kCols];
+    for (std::int64_t j0 = 0; j0 < N; j0 += kCols) {
+      const std::int64_t n = std::min(kCols, N - j0);
+      std::fill(acc, acc + n, 0.0);
+      for (std::int64_t i = 0; i < M; ++i) {
+        const T* row = p + i * N + j0;
+        for (std::int64_t j = 0; j < n; ++j) acc[j] += static_cast<double>(row[j]);
+      }
+      for (std::int64_t j = 0; j < n; ++j) o[j0 + j] = static_cast<T>(acc[j]);
+    }
+  });
+  return out;
+}
+
 }  // namespace
 
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
@@ -111,21 +148,33 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
     const Tensor y = matmul(x, transpose(w, 0, 1));
     return b.defined() ? add(y, b) : y;
   }
-  // The common 2-D case is one tape entry whose backward gives dW = g^T x as one contiguous
-  // [out, in] GEMM result (recording matmul(x, w^T) would hand the weight a transposed view of
-  // dW^T, which the engine then copies). The backward is made of ops, so higher-order
-  // gradients still work.
+  // The common 2-D case is one tape entry computed by GEMM calls straight into the results: y =
+  // b + x w^T; backward dx = g w, dW = g^T x (one contiguous [out, in] result), db = column sums
+  // of g. With create_graph the backward is made of ops instead, so higher-order gradients work.
+  detail::check_floating(x, "linear");
+  detail::check_same_dtype(x, w, "linear");
   if (b.defined()) detail::check_same_dtype(x, b, "linear");
-  Tensor y;
-  {
-    NoGradGuard no_grad;
-    y = matmul(x, transpose(w, 0, 1));
-    if (b.defined()) y.add_(b);
-  }
+  const std::int64_t M = x.shape()[0], N = w.shape()[0];
+  Tensor y = Tensor::empty({M, N}, x.dtype());
+  if (b.defined()) broadcast_rows(b, y);
+  detail::mm_into(x, false, w, true, b.defined() ? 1.0 : 0.0, y);
   auto backward = [x, w, b](const Tensor& g, const Tensor&) {
-    TensorList grads{x.requires_grad() ? matmul(g, w) : Tensor(),
-                     w.requires_grad() ? matmul(transpose(g, 0, 1), x) : Tensor()};
-    if (b.defined()) grads.push_back(b.requires_grad() ? sum(g, {0}) : Tensor());
+    TensorList grads(b.defined() ? 3 : 2);
+    if (is_grad_enabled()) {
+      if (x.requires_grad()) grads[0] = matmul(g, w);
+      if (w.requires_grad()) grads[1] = matmul(transpose(g, 0, 1), x);
+      if (b.defined() && b.requires_grad()) grads[2] = sum(g, {0});
+      return grads;
+    }
+    if (x.requires_grad()) {
+      grads[0] = Tensor::empty(x.shape(), x.dtype());
+      detail::mm_into(g, false, w, false, 0.0, grads[0]);
+    }
+    if (w.requires_grad()) {
+      grads[1] = Tensor::empty(w.shape(), w.dtype());
+      detail::mm_into(g, true, x, false, 0.0, grads[1]);
+    }
+    if (b.defined() && b.requires_grad()) grads[2] = column_sums(g);
     return grads;
   };
   if (b.defined())
@@ -293,8 +342,39 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
          shape_str(target.shape()));
   detail::check_floating(input, "mse_loss");
   detail::check_same_dtype(input, target, "mse_loss");
-  const Tensor d = sub(input, target);
-  return reduce(mul(d, d), reduction, static_cast<double>(input.numel()));
+  if (reduction == Reduction::None) {
+    const Tensor d = sub(input, target);
+    return mul(d, d);
+  }
+  // Sum or mean: one tape entry; the sum of squares is accumulated in double, in order.
+  const double scale =
+      reduction == Reduction::Mean ? 1.0 / static_cast<double>(input.numel()) : 1.0;
+  Tensor out = Tensor::empty({}, input.dtype());
+  {
+    const Tensor x =
+        input.is_contiguous() ? input : detail::copy_to_contiguous(input, input.dtype());
+    const Tensor t =
+        target.is_contiguous() ? target : detail::copy_to_contiguous(target, target.dtype());
+    detail::dispatch_floating(x.dtype(), "mse_loss", [&](auto tag) {
+      using T = decltype(tag);
+      const T* xp = x.data_ptr<T>();
+      const T* tp = t.data_ptr<T>();
+      double acc = 0;
+      for (std::int64_t i = 0, n = x.numel(); i < n; ++i) {
+        const double d = static_cast<double>(xp[i]) - static_cast<double>(tp[i]);
+        acc += d * d;
+      }
+      *out.data_ptr<T>() = static_cast<T>(acc * scale);
+    });
+  }
+  record("mse_loss", {input, target}, out, {.saved_inputs = saved(0, 1)},
+         [input, target, scale](const Tensor& g, const Tensor&) {
+           // d/dx = 2 scale (x - t) g, d/dt = its negative; made of ops for higher orders.
+           const Tensor gx = mul(sub(input, target), mul(g, 2.0 * scale));
+           return TensorList{input.requires_grad() ? gx : Tensor(),
+                             target.requires_grad() ? neg(gx) : Tensor()};
+         });
+  return out;
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y, Reduction reduction) {
