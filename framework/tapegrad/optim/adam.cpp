@@ -57,22 +57,27 @@ void adam_update(const std::map<std::string, double>& o, const Tensor& p, const 
             tbc2 = static_cast<T>(bc2_sqrt), tstep = static_cast<T>(step_size),
             twd = static_cast<T>(wd), tdecay = static_cast<T>(1 - lr * wd);
     const bool l2 = !decoupled && wd != 0, dec = decoupled && wd != 0;
-    detail::for_range(p.numel(), [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t i = b; i < e; ++i) {
-        T g = gp[i];
-        if (dec) pp[i] *= tdecay;
-        if (l2) g += twd * pp[i];
-        mp[i] = tb1 * mp[i] + tb1c * g;
-        vp[i] = tb2 * vp[i] + tb2c * g * g;
-        T second = vp[i];
-        if (xp) {
-          xp[i] = std::max(xp[i], vp[i]);
-          second = xp[i];
-        }
-        const T denom = std::sqrt(second) / tbc2 + teps;
-        pp[i] -= tstep * (mp[i] / denom);
-      }
-    });
+    // One branch-free loop per combination of options, so that each vectorises.
+    detail::with_flags(
+        [&](auto is_dec, auto is_l2, auto has_max) {
+          detail::for_range(p.numel(), [&](std::int64_t b, std::int64_t e) {
+            for (std::int64_t i = b; i < e; ++i) {
+              T g = gp[i];
+              if constexpr (is_dec) pp[i] *= tdecay;
+              if constexpr (is_l2) g += twd * pp[i];
+              mp[i] = tb1 * mp[i] + tb1c * g;
+              vp[i] = tb2 * vp[i] + tb2c * g * g;
+              T second = vp[i];
+              if constexpr (has_max) {
+                xp[i] = std::max(xp[i], vp[i]);
+                second = xp[i];
+              }
+              const T denom = std::sqrt(second) / tbc2 + teps;
+              pp[i] -= tstep * (mp[i] / denom);
+            }
+          });
+        },
+        dec, l2, xp != nullptr);
   });
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <type_traits>
 
 #include "tapegrad/core/error.hpp"
 #include "tapegrad/core/tensor.hpp"
@@ -26,6 +27,20 @@ void dispatch_floating(const Tensor& t, F&& f) {
 template <class F>
 void for_range(std::int64_t n, F&& f) {
   kernels::parallel_for(0, n, std::int64_t{1} << 15, std::forward<F>(f));
+}
+
+// Calls f(std::bool_constant<b0>{}, ...) with the runtime flags turned into compile-time ones,
+// so that an update loop can be written once with `if constexpr` and still have no branch inside.
+template <class F>
+void with_flags(F&& f) {
+  f();
+}
+template <class F, class... B>
+void with_flags(F&& f, bool b0, B... rest) {
+  if (b0)
+    with_flags([&](auto... c) { f(std::true_type{}, c...); }, rest...);
+  else
+    with_flags([&](auto... c) { f(std::false_type{}, c...); }, rest...);
 }
 
 inline void require_nonneg(const std::string& opt, const std::map<std::string, double>& o,

@@ -57,17 +57,28 @@ void SGD::step() {
       T* bp = buf.defined() ? buf.data_ptr<T>() : nullptr;
       const T tlr = static_cast<T>(lr), tm = static_cast<T>(momentum),
               tdamp = static_cast<T>(1 - dampening), twd = static_cast<T>(wd);
-      detail::for_range(p.numel(), [&](std::int64_t b, std::int64_t e) {
-        for (std::int64_t i = b; i < e; ++i) {
-          T g = gp[i];
-          if (wd != 0) g += twd * pp[i];
-          if (bp) {
-            bp[i] = first ? g : tm * bp[i] + tdamp * g;
-            g = nesterov ? g + tm * bp[i] : bp[i];
-          }
-          pp[i] -= tlr * g;
-        }
-      });
+      // One branch-free loop per combination of options, so that each vectorises.
+      detail::with_flags(
+          [&](auto has_wd, auto has_buf, auto is_first, auto is_nesterov) {
+            detail::for_range(p.numel(), [&](std::int64_t b, std::int64_t e) {
+              for (std::int64_t i = b; i < e; ++i) {
+                T g = gp[i];
+                if constexpr (has_wd) g += twd * pp[i];
+                if constexpr (has_buf) {
+                  if constexpr (is_first)
+                    bp[i] = g;
+                  else
+                    bp[i] = tm * bp[i] + tdamp * g;
+                  if constexpr (is_nesterov)
+                    g = g + tm * bp[i];
+                  else
+                    g = bp[i];
+                }
+                pp[i] -= tlr * g;
+              }
+            });
+          },
+          wd != 0, bp != nullptr, first, nesterov);
     });
   });
 }
