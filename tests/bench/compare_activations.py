@@ -29,13 +29,12 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import benchtable  # noqa: E402  (tests/bench/benchtable.py)
+from benchtable import loadavg  # noqa: E402
 LEARNABLE = {"prelu", "swish_beta"}
 SPEEDUP = 1.5
 TUNED_MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 40)}
-
-
-def loadavg():
-    return os.getloadavg()[0]
 
 
 def run_tapegrad(binary, names, threads, min_time, extra_env):
@@ -61,29 +60,27 @@ def run_torch(python, names, threads, reps, extra_env):
 
 
 def cell(vals):
-    if not vals:
-        return "n/a"
-    return f"{statistics.median(vals):.2f} ({min(vals):.2f}-{max(vals):.2f})"
+    return benchtable.cell(vals, 2)
 
 
 def table(names, tg, pt, threads):
-    lines = [f"**{threads} thread{'s' if threads > 1 else ''}**", "",
-             "| activation | tapegrad ns/elem (median, min-max) | PyTorch ns/elem (median, "
-             "min-max) | tapegrad / PyTorch | target | met? |",
-             "|---|---|---|---|---|---|"]
+    rows = []
     met_count = 0
     for n in names:
         a, b = tg.get(n, []), pt.get(n, [])
         if not a or not b:
-            lines.append(f"| {n} | {cell(a)} | {cell(b)} | n/a | | |")
+            rows.append([n, cell(a), cell(b), "n/a", "", ""])
             continue
         ratio = statistics.median(a) / statistics.median(b)
         limit = 1 / SPEEDUP if n in LEARNABLE else 1.0
         target = f"<= {limit:.3g} ({SPEEDUP}x faster)" if n in LEARNABLE else "<= 1"
         met = ratio <= limit
         met_count += met
-        lines.append(f"| {n} | {cell(a)} | {cell(b)} | {ratio:.2f} | {target} | "
-                     f"{'yes' if met else '**no**'} |")
+        rows.append([n, cell(a), cell(b), f"{ratio:.2f}", target, "yes" if met else "**no**"])
+    lines = [benchtable.thread_title(threads), ""]
+    lines += benchtable.table(["activation", "tapegrad ns/elem (median, min-max)",
+                               "PyTorch ns/elem (median, min-max)", "tapegrad / PyTorch", "target",
+                               "met?"], rows)
     lines += ["", f"{met_count} of {len(names)} targets met.", ""]
     return "\n".join(lines)
 
@@ -136,7 +133,6 @@ def main():
               "python3-torch); nothing to compare against, skipping", file=sys.stderr)
         return 0
 
-    sys.path.insert(0, HERE)
     names = [n for n in args.only.split(",") if n] or list(_torch_names())
 
     variants = [("default malloc", {})]
@@ -151,11 +147,7 @@ def main():
         for t in args.threads:
             out.append(table(names, tg[t], pt[t], t))
     out.append(f"Load average at end: {loadavg():.2f}")
-    text = "\n".join(out)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
+    benchtable.emit(out, args.out)
     return 0
 
 

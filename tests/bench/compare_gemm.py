@@ -25,10 +25,9 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def loadavg():
-    return os.getloadavg()[0]
+sys.path.insert(0, HERE)
+import benchtable  # noqa: E402  (tests/bench/benchtable.py)
+from benchtable import loadavg  # noqa: E402
 
 
 def target(name):
@@ -50,10 +49,9 @@ def run_tg(binary, threads, min_time):
 
 
 def run_ref(python, threads, min_time, openblas_dir):
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-    if openblas_dir:
-        env["LD_LIBRARY_PATH"] = os.path.abspath(openblas_dir) + (
-            ":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+    env = benchtable.with_openblas(
+        dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads)),
+        openblas_dir)
     out = subprocess.run([python, os.path.join(HERE, "gemm_reference.py"), "--threads",
                           str(threads), "--min-time", str(min_time)],
                          env=env, check=True, capture_output=True, text=True).stdout
@@ -62,7 +60,7 @@ def run_ref(python, threads, min_time, openblas_dir):
 
 
 def cell(v):
-    return f"{statistics.median(v):.1f} ({min(v):.1f}-{max(v):.1f})" if v else "n/a"
+    return benchtable.cell(v, 1)
 
 
 def sort_key(name):
@@ -72,15 +70,13 @@ def sort_key(name):
 
 
 def table(tg, ref, threads):
-    lines = [f"**{threads} thread{'s' if threads > 1 else ''}**", "",
-             "| shape (layout M x N x K) | tapegrad GFLOPS | OpenBLAS GFLOPS | tapegrad / OpenBLAS "
-             "| target | met? |", "|---|---|---|---|---|---|"]
+    rows = []
     met = total = 0
     for name in sorted(set(tg) | set(ref), key=sort_key):
         a, b = tg.get(name, []), ref.get(name, [])
         label = re.sub(r"^gemm/", "", name)
         if not a or not b:
-            lines.append(f"| {label} | {cell(a)} | {cell(b)} | n/a | | |")
+            rows.append([label, cell(a), cell(b), "n/a", "", ""])
             continue
         ratio = statistics.median(a) / statistics.median(b)
         t = target(name)
@@ -89,8 +85,11 @@ def table(tg, ref, threads):
             total += 1
             met += ratio >= t
             ok = "yes" if ratio >= t else "**no**"
-        lines.append(f"| {label} | {cell(a)} | {cell(b)} | {ratio:.2f} | "
-                     f"{'>= ' + format(t, '.2f') if t else ''} | {ok} |")
+        rows.append([label, cell(a), cell(b), f"{ratio:.2f}",
+                     ">= " + format(t, ".2f") if t else "", ok])
+    lines = [benchtable.thread_title(threads), ""]
+    lines += benchtable.table(["shape (layout M x N x K)", "tapegrad GFLOPS", "OpenBLAS GFLOPS",
+                               "tapegrad / OpenBLAS", "target", "met?"], rows)
     lines += ["", f"{met} of {total} targets met.", ""]
     return "\n".join(lines)
 
@@ -134,11 +133,7 @@ def main():
     for t in threads:
         out.append(table(tg[t], ref[t], t))
     out.append(f"Load average at end: {loadavg():.2f}")
-    text = "\n".join(out)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
+    benchtable.emit(out, args.out)
     return 0
 
 

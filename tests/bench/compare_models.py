@@ -22,12 +22,14 @@ Skips with a message when torch is not importable.
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import benchtable  # noqa: E402  (tests/bench/benchtable.py)
+from benchtable import loadavg, med  # noqa: E402
 TARGETS = {"mlp": 0.8, "lenet5": 0.7, "cnn": 0.8, "tiny": 0.1}
 LABELS = {"mlp": "MLP 784-256-128-10, SGD, b128 (epoch s)",
           "lenet5": "LeNet-5, Adam, b64 (epoch s)",
@@ -35,10 +37,6 @@ LABELS = {"mlp": "MLP 784-256-128-10, SGD, b128 (epoch s)",
           "tiny": "tiny MLP 2-16-16-1 fwd+bwd, b32 (us/iter)"}
 TORCH_SETTINGS = {1: {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
                   2: {"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "1"}}
-
-
-def loadavg():
-    return os.getloadavg()[0]
 
 
 def value(res):
@@ -60,23 +58,14 @@ def run_tg(args, model, threads):
 
 
 def run_pt(args, model, threads):
-    env = dict(os.environ, **TORCH_SETTINGS[threads])
-    if args.openblas_dir:
-        env["LD_LIBRARY_PATH"] = os.path.abspath(args.openblas_dir) + (
-            ":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+    env = benchtable.with_openblas(dict(os.environ, **TORCH_SETTINGS[threads]), args.openblas_dir)
     return run([args.python, os.path.join(HERE, "torch_models.py"), "--model", model,
                 "--fraction", str(args.fraction), "--iters", str(args.tiny_iters),
                 "--threads", str(threads)], env)
 
 
-def med(v):
-    return statistics.median(v) if v else float("nan")
-
-
 def cell(v, digits):
-    if not v:
-        return "n/a"
-    return f"{med(v):.{digits}f} ({min(v):.{digits}f}-{max(v):.{digits}f})"
+    return benchtable.cell(v, digits)
 
 
 def main():
@@ -131,9 +120,7 @@ def main():
     out.append("")
     met = total = 0
     for t in (1, 2):
-        out += [f"**tapegrad {t} thread{'s' if t > 1 else ''}** (vs PyTorch's faster setting)", "",
-                "| benchmark | tapegrad | PyTorch 1 thr | PyTorch 2 thr (OMP 2, OpenBLAS 1) | "
-                "tapegrad / PyTorch best | target | met? |", "|---|---|---|---|---|---|---|"]
+        rows = []
         for m in models:
             d = 1 if m == "tiny" else 2
             best = min(med(pt[(m, 1)]), med(pt[(m, 2)]))
@@ -141,15 +128,18 @@ def main():
             ok = ratio <= TARGETS[m]
             total += 1
             met += ok
-            out.append(f"| {LABELS[m]} | {cell(tg[(m, t)], d)} | {cell(pt[(m, 1)], d)} | "
-                       f"{cell(pt[(m, 2)], d)} | {ratio:.2f} | <= {TARGETS[m]} | "
-                       f"{'yes' if ok else '**no**'} |")
+            rows.append([LABELS[m], cell(tg[(m, t)], d), cell(pt[(m, 1)], d),
+                         cell(pt[(m, 2)], d), f"{ratio:.2f}", f"<= {TARGETS[m]}",
+                         "yes" if ok else "**no**"])
+        out += [benchtable.thread_title(t, "tapegrad ") + " (vs PyTorch's faster setting)", ""]
+        out += benchtable.table(["benchmark", "tapegrad", "PyTorch 1 thr",
+                                 "PyTorch 2 thr (OMP 2, OpenBLAS 1)", "tapegrad / PyTorch best",
+                                 "target", "met?"], rows)
         out.append("")
     out += ["**Throughput and peak RSS** (images/s = 60000 / the faster of the 1- and 2-thread "
             "median epoch times, each side; peak RSS = getrusage ru_maxrss of the whole 1-thread "
-            "process, data set included, median over reps)", "",
-            "| model | tapegrad images/s | PyTorch images/s | tapegrad peak RSS MB "
-            "| PyTorch peak RSS MB | RSS target | met? |", "|---|---|---|---|---|---|---|"]
+            "process, data set included, median over reps)", ""]
+    rows = []
     for m in models:
         if m == "tiny":
             continue
@@ -162,14 +152,12 @@ def main():
             ok = "yes" if rt <= rp else "**no**"
             total += 1
             met += rt <= rp
-        out.append(f"| {m} | {ips_tg:.0f} | {ips_pt:.0f} | {rt:.0f} | "
-                   f"{rp:.0f} | {tgt} | {ok} |")
+        rows.append([m, f"{ips_tg:.0f}", f"{ips_pt:.0f}", f"{rt:.0f}", f"{rp:.0f}", tgt, ok])
+    out += benchtable.table(["model", "tapegrad images/s", "PyTorch images/s",
+                             "tapegrad peak RSS MB", "PyTorch peak RSS MB", "RSS target", "met?"],
+                            rows)
     out += ["", f"{met} of {total} targets met.", "", f"Load average at end: {loadavg():.2f}"]
-    text = "\n".join(out)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
+    benchtable.emit(out, args.out)
     return 0
 
 
