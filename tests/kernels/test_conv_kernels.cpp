@@ -193,6 +193,22 @@ TEST_CASE("conv kernels: generic paths (stride, dilation, wide kernels, narrow o
   }
 }
 
+TEST_CASE("conv kernels: several images per GEMM, with a partial last group", "[kernels]") {
+  // The im2col drivers put nb = 2^18 / (K * L) images side by side in one GEMM (clamped to
+  // [1, N]). C=12, 3x3, pad 1 on 32x32: K = 108, L = 1024, nb = 2, so N = 5 is groups of
+  // 2, 2, 1; C=6, 5x5, pad 2 on 20x20: K = 150, L = 400, nb = 4, so N = 7 is 4 + 3; C=8 in
+  // groups=2, 3x3: K = 36 per group, L = 400, nb = 7 (all in one GEMM per group).
+  const std::vector<Conv2dGeometry> geoms = {
+      make_geom(5, 12, 32, 32, 5, 3, 3, 1, 1, 1, 1),
+      make_geom(7, 6, 20, 20, 16, 5, 5, 1, 2, 1, 1),
+      make_geom(7, 8, 20, 20, 4, 3, 3, 1, 1, 1, 2),
+  };
+  for (const auto& g : geoms) {
+    check_conv<float>(g, 31);
+    check_conv<double>(g, 32);
+  }
+}
+
 TEST_CASE("conv kernels: direct weight gradient ignores the input past the last output column",
           "[kernels]") {
   // W = 12, 3x3, no padding: OW = 10, so the second vector of a row has live lanes for ow < 10

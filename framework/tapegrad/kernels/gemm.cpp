@@ -45,6 +45,31 @@ struct Buffer {
   Buffer& operator=(const Buffer&) = delete;
 };
 
+#if defined(__AVX2__) && defined(__FMA__)
+// dst[c * ldd + r] = src[r * lds + c] for an 8 x 8 float block.
+inline void transpose8x8(const float* src, std::int64_t lds, float* dst, std::int64_t ldd) {
+  __m256 r[8], t[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * lds);
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  // Now r[i] (i < 4) holds column i of rows 0-3 in its low half and column i + 4 of rows 0-3 in
+  // its high half; r[i + 4] the same for rows 4-7. Join the halves.
+  for (int i = 0; i < 4; ++i) {
+    t[i] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x20);
+    t[i + 4] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x31);
+  }
+  for (int i = 0; i < 8; ++i) _mm256_storeu_ps(dst + i * ldd, t[i]);
+}
+#endif
+
 // Packs op(B)[k0:k0+kc, 0:N] into panels of NR columns: panel j holds kc rows of NR values.
 template <class T>
 void pack_b(bool tb, const T* B, std::int64_t ldb, std::int64_t k0, std::int64_t kc, std::int64_t N,
@@ -58,7 +83,18 @@ void pack_b(bool tb, const T* B, std::int64_t ldb, std::int64_t k0, std::int64_t
     for (std::int64_t p = pb; p < pe; ++p) {
       T* dst = out + p * kc * NR;
       const std::int64_t j0 = p * NR, nr = std::min(NR, N - j0);
-      for (std::int64_t k = 0; k < kc; ++k) {
+      std::int64_t k = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+      if constexpr (std::is_same_v<T, float>) {
+        // B transposed: a full panel's 16 rows of B hold its columns; move 8 x 8 blocks with
+        // register transposes rather than one element at a time.
+        if (tb && nr == NR)
+          for (; k + 8 <= kc; k += 8)
+            for (std::int64_t h = 0; h < NR; h += 8)
+              transpose8x8(B + (j0 + h) * ldb + k0 + k, ldb, dst + k * NR + h, NR);
+      }
+#endif
+      for (; k < kc; ++k) {
         T* d = dst + k * NR;
         if (!tb) {
           const T* s = B + (k0 + k) * ldb + j0;

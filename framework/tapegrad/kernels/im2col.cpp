@@ -259,13 +259,16 @@ void direct_wgrad_dispatch(const T* xp, const PaddedImage& p, const T* gy, const
 
 }  // namespace
 
+namespace {
+
+// im2col / col2im with the rows of `cols` ld apart (ld >= L), so that the columns of several
+// images can sit side by side in one [K, images * L] matrix.
 template <class T>
-void im2col(const T* x, std::int64_t C, const Conv2dGeometry& g, T* cols) {
-  const std::int64_t L = g.OH * g.OW;
+void im2col_ld(const T* x, std::int64_t C, const Conv2dGeometry& g, T* cols, std::int64_t ld) {
   for (std::int64_t c = 0; c < C; ++c)
     for (std::int64_t i = 0; i < g.kH; ++i)
       for (std::int64_t j = 0; j < g.kW; ++j) {
-        T* dst = cols + ((c * g.kH + i) * g.kW + j) * L;
+        T* dst = cols + ((c * g.kH + i) * g.kW + j) * ld;
         const std::int64_t off_w = j * g.dW - g.pW;
         std::int64_t lo, hi;
         valid_range(off_w, g.sW, g.W, g.OW, lo, hi);
@@ -289,12 +292,11 @@ void im2col(const T* x, std::int64_t C, const Conv2dGeometry& g, T* cols) {
 }
 
 template <class T>
-void col2im(const T* cols, std::int64_t C, const Conv2dGeometry& g, T* x) {
-  const std::int64_t L = g.OH * g.OW;
+void col2im_ld(const T* cols, std::int64_t C, const Conv2dGeometry& g, T* x, std::int64_t ld) {
   for (std::int64_t c = 0; c < C; ++c)
     for (std::int64_t i = 0; i < g.kH; ++i)
       for (std::int64_t j = 0; j < g.kW; ++j) {
-        const T* src = cols + ((c * g.kH + i) * g.kW + j) * L;
+        const T* src = cols + ((c * g.kH + i) * g.kW + j) * ld;
         const std::int64_t off_w = j * g.dW - g.pW;
         std::int64_t lo, hi;
         valid_range(off_w, g.sW, g.W, g.OW, lo, hi);
@@ -311,25 +313,71 @@ void col2im(const T* cols, std::int64_t C, const Conv2dGeometry& g, T* x) {
       }
 }
 
+// Images per GEMM in the im2col drivers: enough that the GEMM's N (images * L) is wide and the
+// weights are packed once per group of images rather than per image, while the column buffer
+// stays near 1 MiB. A function of the shapes alone (not of the thread count).
+inline std::int64_t images_per_gemm(std::int64_t K, std::int64_t L, std::int64_t N) {
+  const std::int64_t per = std::max<std::int64_t>(1, K * L);
+  return std::clamp<std::int64_t>((std::int64_t{1} << 18) / per, 1, std::max<std::int64_t>(N, 1));
+}
+
+}  // namespace
+
+template <class T>
+void im2col(const T* x, std::int64_t C, const Conv2dGeometry& g, T* cols) {
+  im2col_ld(x, C, g, cols, g.OH * g.OW);
+}
+
+template <class T>
+void col2im(const T* cols, std::int64_t C, const Conv2dGeometry& g, T* x) {
+  col2im_ld(cols, C, g, x, g.OH * g.OW);
+}
+
 template <class T>
 void conv2d_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* y) {
   const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
   const std::int64_t K = Cg * g.kH * g.kW, L = g.OH * g.OW;
   const bool pointwise = is_pointwise(g);
   if (use_direct(g)) return direct_forward(x, w, bias, g, y);
-  // Samples in parallel; with one sample the GEMM parallelises itself.
+  if (!pointwise) {
+    // nb images per GEMM: cols [K, nb*L] = their columns side by side; out [Cog, nb*L] =
+    // W_g * cols, then each image's [Cog, L] block is copied to y with the bias added. Each
+    // output is the same k-ordered sum as with one image per GEMM.
+    const std::int64_t nb = images_per_gemm(K, L, g.N), chunks = (g.N + nb - 1) / nb;
+    parallel_for(0, chunks, std::max<std::int64_t>(1, sample_grain(g) / nb),
+                 [&](std::int64_t cb, std::int64_t ce) {
+                   std::vector<T> cols(static_cast<std::size_t>(K * nb * L));
+                   std::vector<T> out(static_cast<std::size_t>(Cog * nb * L));
+                   for (std::int64_t ch = cb; ch < ce; ++ch) {
+                     const std::int64_t n0 = ch * nb, m = std::min(nb, g.N - n0), ld = m * L;
+                     for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+                       for (std::int64_t j = 0; j < m; ++j)
+                         im2col_ld(x + ((n0 + j) * g.C + grp * Cg) * g.H * g.W, Cg, g,
+                                   cols.data() + j * L, ld);
+                       gemm<T>(false, false, Cog, ld, K, T(1), w + grp * Cog * K, K, cols.data(),
+                               ld, T(0), out.data(), ld);
+                       for (std::int64_t j = 0; j < m; ++j)
+                         for (std::int64_t co = 0; co < Cog; ++co) {
+                           const T* src = out.data() + co * ld + j * L;
+                           T* dst = y + ((n0 + j) * g.Co + grp * Cog + co) * L;
+                           const T b = bias ? bias[grp * Cog + co] : T(0);
+                           if (bias)
+                             for (std::int64_t l = 0; l < L; ++l) dst[l] = src[l] + b;
+                           else
+                             std::copy(src, src + L, dst);
+                         }
+                     }
+                   }
+                 });
+    return;
+  }
+  // 1x1, stride 1, no padding: the input itself is the column matrix of each image.
   parallel_for(0, g.N, sample_grain(g), [&](std::int64_t nb, std::int64_t ne) {
-    std::vector<T> cols(pointwise ? 0 : static_cast<std::size_t>(K * L));
     for (std::int64_t n = nb; n < ne; ++n) {
       for (std::int64_t grp = 0; grp < g.groups; ++grp) {
         const T* xg = x + (n * g.C + grp * Cg) * g.H * g.W;
-        const T* B = xg;
-        if (!pointwise) {
-          im2col(xg, Cg, g, cols.data());
-          B = cols.data();
-        }
         T* yg = y + (n * g.Co + grp * Cog) * L;
-        gemm<T>(false, false, Cog, L, K, T(1), w + grp * Cog * K, K, B, L, T(0), yg, L);
+        gemm<T>(false, false, Cog, L, K, T(1), w + grp * Cog * K, K, xg, L, T(0), yg, L);
       }
       if (bias) {
         for (std::int64_t co = 0; co < g.Co; ++co) {
@@ -346,22 +394,41 @@ template <class T>
 void conv2d_backward_input(const T* gy, const T* w, const Conv2dGeometry& g, T* gx) {
   const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
   const std::int64_t K = Cg * g.kH * g.kW, L = g.OH * g.OW;
-  const bool pointwise = is_pointwise(g);
-  parallel_for(0, g.N, sample_grain(g), [&](std::int64_t nb, std::int64_t ne) {
-    std::vector<T> cols(pointwise ? 0 : static_cast<std::size_t>(K * L));
-    for (std::int64_t n = nb; n < ne; ++n) {
-      T* gxn = gx + n * g.C * g.H * g.W;
-      if (!pointwise) std::fill(gxn, gxn + g.C * g.H * g.W, T(0));
-      for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-        const T* gyg = gy + (n * g.Co + grp * Cog) * L;
-        T* gxg = gxn + grp * Cg * g.H * g.W;
-        // cols [K, L] = W_g^T [K, Cog] * gy_g [Cog, L]
-        T* C = pointwise ? gxg : cols.data();
-        gemm<T>(true, false, K, L, Cog, T(1), w + grp * Cog * K, K, gyg, L, T(0), C, L);
-        if (!pointwise) col2im(cols.data(), Cg, g, gxg);
-      }
-    }
-  });
+  if (is_pointwise(g)) {
+    // gx_g [Cg, L] = W_g^T [Cg, Cog] * gy_g [Cog, L], written straight into gx.
+    parallel_for(0, g.N, sample_grain(g), [&](std::int64_t nb, std::int64_t ne) {
+      for (std::int64_t n = nb; n < ne; ++n)
+        for (std::int64_t grp = 0; grp < g.groups; ++grp)
+          gemm<T>(true, false, K, L, Cog, T(1), w + grp * Cog * K, K,
+                  gy + (n * g.Co + grp * Cog) * L, L, T(0), gx + (n * g.C + grp * Cg) * g.H * g.W,
+                  L);
+    });
+    return;
+  }
+  // nb images per GEMM: gys [Cog, nb*L] gathers their output gradients side by side; cols
+  // [K, nb*L] = W_g^T * gys; then col2im of each image's block.
+  const std::int64_t nb = images_per_gemm(K, L, g.N), chunks = (g.N + nb - 1) / nb;
+  parallel_for(0, chunks, std::max<std::int64_t>(1, sample_grain(g) / nb),
+               [&](std::int64_t cb, std::int64_t ce) {
+                 std::vector<T> cols(static_cast<std::size_t>(K * nb * L));
+                 std::vector<T> gys(static_cast<std::size_t>(Cog * nb * L));
+                 for (std::int64_t ch = cb; ch < ce; ++ch) {
+                   const std::int64_t n0 = ch * nb, m = std::min(nb, g.N - n0), ld = m * L;
+                   std::fill(gx + n0 * g.C * g.H * g.W, gx + (n0 + m) * g.C * g.H * g.W, T(0));
+                   for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+                     for (std::int64_t j = 0; j < m; ++j)
+                       for (std::int64_t co = 0; co < Cog; ++co) {
+                         const T* src = gy + ((n0 + j) * g.Co + grp * Cog + co) * L;
+                         std::copy(src, src + L, gys.data() + co * ld + j * L);
+                       }
+                     gemm<T>(true, false, K, ld, Cog, T(1), w + grp * Cog * K, K, gys.data(), ld,
+                             T(0), cols.data(), ld);
+                     for (std::int64_t j = 0; j < m; ++j)
+                       col2im_ld(cols.data() + j * L, Cg, g,
+                                 gx + ((n0 + j) * g.C + grp * Cg) * g.H * g.W, ld);
+                   }
+                 }
+               });
 }
 
 template <class T>
@@ -389,23 +456,38 @@ void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T*
       }
     });
   } else {
+    // Within a thread's chunk, nb images per GEMM: gW_g (+)= gys [Cog, nb*L] * cols^T, with
+    // the images' output gradients and columns side by side.
+    const std::int64_t nb = pointwise ? 1 : images_per_gemm(K, L, g.N);
     parallel_for(0, chunks, 1, [&](std::int64_t cb, std::int64_t ce) {
-      std::vector<T> cols(pointwise ? 0 : static_cast<std::size_t>(K * L));
+      std::vector<T> cols(pointwise ? 0 : static_cast<std::size_t>(K * nb * L));
+      std::vector<T> gys(nb > 1 ? static_cast<std::size_t>(Cog * nb * L) : 0);
       for (std::int64_t ch = cb; ch < ce; ++ch) {
         T* acc = ch == 0 ? gw : partial.data() + (ch - 1) * wsize;
         const std::int64_t n0 = g.N * ch / chunks, n1 = g.N * (ch + 1) / chunks;
-        for (std::int64_t n = n0; n < n1; ++n)
+        for (std::int64_t s0 = n0; s0 < n1; s0 += nb) {
+          const std::int64_t m = std::min(nb, n1 - s0), ld = m * L;
           for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-            const T* xg = x + (n * g.C + grp * Cg) * g.H * g.W;
-            const T* B = xg;
+            const T* B = x + (s0 * g.C + grp * Cg) * g.H * g.W;  // pointwise: the input
+            const T* G = gy + (s0 * g.Co + grp * Cog) * L;       // one image: gy itself
             if (!pointwise) {
-              im2col(xg, Cg, g, cols.data());
+              for (std::int64_t j = 0; j < m; ++j)
+                im2col_ld(x + ((s0 + j) * g.C + grp * Cg) * g.H * g.W, Cg, g, cols.data() + j * L,
+                          ld);
               B = cols.data();
             }
-            // gW_g [Cog, K] (+)= gy_g [Cog, L] * cols^T [L, K]
-            gemm<T>(false, true, Cog, K, L, T(1), gy + (n * g.Co + grp * Cog) * L, L, B, L,
-                    n == n0 ? T(0) : T(1), acc + grp * Cog * K, K);
+            if (m > 1) {
+              for (std::int64_t j = 0; j < m; ++j)
+                for (std::int64_t co = 0; co < Cog; ++co) {
+                  const T* src = gy + ((s0 + j) * g.Co + grp * Cog + co) * L;
+                  std::copy(src, src + L, gys.data() + co * ld + j * L);
+                }
+              G = gys.data();
+            }
+            gemm<T>(false, true, Cog, K, ld, T(1), G, ld, B, ld, s0 == n0 ? T(0) : T(1),
+                    acc + grp * Cog * K, K);
           }
+        }
       }
     });
   }

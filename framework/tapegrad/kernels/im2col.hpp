@@ -1,6 +1,7 @@
 #pragma once
-// im2col / col2im and the 2-D convolution drivers built on them (one im2col buffer per sample,
-// one GEMM per sample and group). Raw row-major NCHW pointers; no Tensor, no tape.
+// im2col / col2im and the 2-D convolution drivers built on them (the columns of several samples
+// side by side, one GEMM per group of samples and conv group; a direct path for small kernel
+// volumes). Raw row-major NCHW pointers; no Tensor, no tape.
 //
 // For one sample and one group, the column buffer `cols` is a [K, L] matrix with
 // K = Cg * kH * kW (rows ordered channel, kernel row, kernel column, the layout of a weight
