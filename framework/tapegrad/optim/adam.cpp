@@ -60,20 +60,30 @@ void adam_update(const std::map<std::string, double>& o, const Tensor& p, const 
     // One branch-free loop per combination of options, so that each vectorises.
     detail::with_flags(
         [&](auto is_dec, auto is_l2, auto has_max) {
-          detail::for_range(p.numel(), [&](std::int64_t b, std::int64_t e) {
+          // Captured by value: GCC does not vectorise a loop that reads its pointers and scalars
+          // through a by-reference closure shared with an OpenMP region.
+          detail::for_range(p.numel(), [=](std::int64_t b, std::int64_t e) {
+            // Parameter, gradient and state buffers never overlap.
+            T* __restrict P = pp;
+            const T* __restrict G = gp;
+            T* __restrict Mo = mp;
+            T* __restrict Vo = vp;
+            T* __restrict X = xp;
             for (std::int64_t i = b; i < e; ++i) {
-              T g = gp[i];
-              if constexpr (is_dec) pp[i] *= tdecay;
-              if constexpr (is_l2) g += twd * pp[i];
-              mp[i] = tb1 * mp[i] + tb1c * g;
-              vp[i] = tb2 * vp[i] + tb2c * g * g;
-              T second = vp[i];
+              T g = G[i];
+              if constexpr (is_dec) P[i] *= tdecay;
+              if constexpr (is_l2) g += twd * P[i];
+              const T m = tb1 * Mo[i] + tb1c * g;
+              const T v = tb2 * Vo[i] + tb2c * g * g;
+              Mo[i] = m;
+              Vo[i] = v;
+              T second = v;
               if constexpr (has_max) {
-                xp[i] = std::max(xp[i], vp[i]);
-                second = xp[i];
+                second = std::max(X[i], v);
+                X[i] = second;
               }
               const T denom = std::sqrt(second) / tbc2 + teps;
-              pp[i] -= tstep * (mp[i] / denom);
+              P[i] -= tstep * (m / denom);
             }
           });
         },

@@ -60,7 +60,9 @@ void SGD::step() {
       // One branch-free loop per combination of options, so that each vectorises.
       detail::with_flags(
           [&](auto has_wd, auto has_buf, auto is_first, auto is_nesterov) {
-            detail::for_range(p.numel(), [&](std::int64_t b, std::int64_t e) {
+            // Captured by value: GCC does not vectorise a loop that reads its pointers and
+            // scalars through a by-reference closure shared with an OpenMP region.
+            detail::for_range(p.numel(), [=](std::int64_t b, std::int64_t e) {
               for (std::int64_t i = b; i < e; ++i) {
                 T g = gp[i];
                 if constexpr (has_wd) g += twd * pp[i];
