@@ -29,6 +29,8 @@
 
 #include "tapegrad/tapegrad.hpp"
 
+#include "bench_main.hpp"
+
 namespace {
 
 constexpr std::int64_t kRows = 16;
@@ -77,32 +79,14 @@ std::set<std::string> wanted_names() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // "--json" is shorthand for Google Benchmark's own --benchmark_format=json.
-  std::vector<std::string> args_store;
-  for (int i = 0; i < argc; ++i)
-    args_store.emplace_back(std::strcmp(argv[i], "--json") == 0 ? "--benchmark_format=json"
-                                                                : argv[i]);
-  std::vector<char*> args;
-  for (std::string& a : args_store) args.push_back(a.data());
-  int nargs = static_cast<int>(args.size());
-
-  int threads = 1;
-  if (const char* t = std::getenv("TG_THREADS")) threads = std::max(1, std::atoi(t));
-  tg::set_num_threads(threads);
-
-  benchmark::Initialize(&nargs, args.data());
-  if (benchmark::ReportUnrecognizedArguments(nargs, args.data())) return 1;
-
-  const std::set<std::string> wanted = wanted_names();
-  for (const std::string& name : tg::act::Registry::instance().names()) {
-    if (!wanted.empty() && !wanted.contains(name)) continue;
-    benchmark::RegisterBenchmark(("act/" + name).c_str(), bench_activation, name)
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
-  }
-  benchmark::AddCustomContext("tg_threads", std::to_string(threads));
-  benchmark::AddCustomContext("elements", std::to_string(kNumel));
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return tgbench::run_benchmarks(argc, argv, [] {
+    const std::set<std::string> wanted = wanted_names();
+    for (const std::string& name : tg::act::Registry::instance().names()) {
+      if (!wanted.empty() && !wanted.contains(name)) continue;
+      benchmark::RegisterBenchmark(("act/" + name).c_str(), bench_activation, name)
+          ->UseManualTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+    benchmark::AddCustomContext("elements", std::to_string(kNumel));
+  });
 }

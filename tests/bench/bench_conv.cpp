@@ -29,6 +29,8 @@
 
 #include "tapegrad/tapegrad.hpp"
 
+#include "bench_main.hpp"
+
 namespace {
 
 struct Layer {
@@ -105,31 +107,14 @@ void bench_fwdbwd(benchmark::State& state, const Layer& l) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // "--json" is shorthand for Google Benchmark's own --benchmark_format=json.
-  std::vector<std::string> args_store;
-  for (int i = 0; i < argc; ++i)
-    args_store.emplace_back(std::strcmp(argv[i], "--json") == 0 ? "--benchmark_format=json"
-                                                                : argv[i]);
-  std::vector<char*> args;
-  for (std::string& a : args_store) args.push_back(a.data());
-  int nargs = static_cast<int>(args.size());
-
-  int threads = 1;
-  if (const char* t = std::getenv("TG_THREADS")) threads = std::max(1, std::atoi(t));
-  tg::set_num_threads(threads);
-
-  benchmark::Initialize(&nargs, args.data());
-  if (benchmark::ReportUnrecognizedArguments(nargs, args.data())) return 1;
-  for (const Layer& l : layers()) {
-    benchmark::RegisterBenchmark(("conv/" + l.name + "/fwd").c_str(), bench_fwd, l)
-        ->UseRealTime()
-        ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("conv/" + l.name + "/fwdbwd").c_str(), bench_fwdbwd, l)
-        ->UseRealTime()
-        ->Unit(benchmark::kMicrosecond);
-  }
-  benchmark::AddCustomContext("tg_threads", std::to_string(threads));
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return tgbench::run_benchmarks(argc, argv, [] {
+    for (const Layer& l : layers()) {
+      benchmark::RegisterBenchmark(("conv/" + l.name + "/fwd").c_str(), bench_fwd, l)
+          ->UseRealTime()
+          ->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark(("conv/" + l.name + "/fwdbwd").c_str(), bench_fwdbwd, l)
+          ->UseRealTime()
+          ->Unit(benchmark::kMicrosecond);
+    }
+  });
 }

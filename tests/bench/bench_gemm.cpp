@@ -29,6 +29,8 @@
 #include "tapegrad/core/threads.hpp"
 #include "tapegrad/kernels/gemm.hpp"
 
+#include "bench_main.hpp"
+
 namespace {
 
 struct Shape {
@@ -86,22 +88,11 @@ void bench(benchmark::State& state, Shape s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (const char* env = std::getenv("TG_THREADS"))
-    tg::set_num_threads(std::atoi(env));
-  else
-    tg::set_num_threads(1);
-  std::vector<char*> args(argv, argv + argc);
-  std::string fmt_json = "--benchmark_format=json";
-  for (auto& a : args)
-    if (std::strcmp(a, "--json") == 0) a = fmt_json.data();
-  for (const Shape& s : shapes()) {
-    const std::string name = fmt::format("gemm/{}/{}/{}x{}x{}", s.group, layout(s), s.M, s.N, s.K);
-    benchmark::RegisterBenchmark(name.c_str(), bench, s)->UseRealTime();
-  }
-  int n = static_cast<int>(args.size());
-  benchmark::Initialize(&n, args.data());
-  if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return tgbench::run_benchmarks(argc, argv, [] {
+    for (const Shape& s : shapes()) {
+      const std::string name =
+          fmt::format("gemm/{}/{}/{}x{}x{}", s.group, layout(s), s.M, s.N, s.K);
+      benchmark::RegisterBenchmark(name.c_str(), bench, s)->UseRealTime();
+    }
+  });
 }

@@ -26,6 +26,8 @@
 #include "models/models.hpp"
 #include "tapegrad/tapegrad.hpp"
 
+#include "bench_main.hpp"
+
 namespace {
 
 std::shared_ptr<tg::nn::Sequential> make_model(const std::string& name) {
@@ -71,29 +73,12 @@ void bench_step(benchmark::State& state, const std::string& model, const std::st
 }  // namespace
 
 int main(int argc, char** argv) {
-  // "--json" is shorthand for Google Benchmark's own --benchmark_format=json.
-  std::vector<std::string> args_store;
-  for (int i = 0; i < argc; ++i)
-    args_store.emplace_back(std::strcmp(argv[i], "--json") == 0 ? "--benchmark_format=json"
-                                                                : argv[i]);
-  std::vector<char*> args;
-  for (std::string& a : args_store) args.push_back(a.data());
-  int nargs = static_cast<int>(args.size());
-
-  int threads = 1;
-  if (const char* t = std::getenv("TG_THREADS")) threads = std::max(1, std::atoi(t));
-  tg::set_num_threads(threads);
-
-  benchmark::Initialize(&nargs, args.data());
-  if (benchmark::ReportUnrecognizedArguments(nargs, args.data())) return 1;
-  for (const char* model : {"mlp", "lenet5"})
-    for (const char* opt : {"sgd", "adam", "adamw"})
-      benchmark::RegisterBenchmark((std::string("optim/") + model + "/" + opt).c_str(), bench_step,
-                                   std::string(model), std::string(opt))
-          ->UseRealTime()
-          ->Unit(benchmark::kMicrosecond);
-  benchmark::AddCustomContext("tg_threads", std::to_string(threads));
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return tgbench::run_benchmarks(argc, argv, [] {
+    for (const char* model : {"mlp", "lenet5"})
+      for (const char* opt : {"sgd", "adam", "adamw"})
+        benchmark::RegisterBenchmark((std::string("optim/") + model + "/" + opt).c_str(),
+                                     bench_step, std::string(model), std::string(opt))
+            ->UseRealTime()
+            ->Unit(benchmark::kMicrosecond);
+  });
 }

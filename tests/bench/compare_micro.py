@@ -55,6 +55,8 @@ def run_tg(args, threads):
         if args.filter:
             cmd.append(f"--benchmark_filter={args.filter}")
         out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+        if not out.strip():
+            continue  # --filter matched nothing in this binary (Google Benchmark prints nothing)
         for r in json.loads(out)["benchmarks"]:
             scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[r["time_unit"]]
             rate = r["GFLOPS"] if "GFLOPS" in r else r["bytes_per_second"] * 1e-9
