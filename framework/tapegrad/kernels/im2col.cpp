@@ -321,6 +321,19 @@ inline std::int64_t images_per_gemm(std::int64_t K, std::int64_t L, std::int64_t
   return std::clamp<std::int64_t>((std::int64_t{1} << 18) / per, 1, std::max<std::int64_t>(N, 1));
 }
 
+// The output-side planes [Cog, L] of conv group grp of samples n0 .. n0+m-1 of y (or its
+// gradient) side by side in out [Cog, m*L].
+template <class T>
+void gather_planes(const T* y, const Conv2dGeometry& g, std::int64_t grp, std::int64_t n0,
+                   std::int64_t m, T* out) {
+  const std::int64_t Cog = g.Co / g.groups, L = g.OH * g.OW;
+  for (std::int64_t j = 0; j < m; ++j)
+    for (std::int64_t co = 0; co < Cog; ++co) {
+      const T* src = y + ((n0 + j) * g.Co + grp * Cog + co) * L;
+      std::copy(src, src + L, out + co * m * L + j * L);
+    }
+}
+
 }  // namespace
 
 template <class T>
@@ -416,11 +429,7 @@ void conv2d_backward_input(const T* gy, const T* w, const Conv2dGeometry& g, T* 
                    const std::int64_t n0 = ch * nb, m = std::min(nb, g.N - n0), ld = m * L;
                    std::fill(gx + n0 * g.C * g.H * g.W, gx + (n0 + m) * g.C * g.H * g.W, T(0));
                    for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-                     for (std::int64_t j = 0; j < m; ++j)
-                       for (std::int64_t co = 0; co < Cog; ++co) {
-                         const T* src = gy + ((n0 + j) * g.Co + grp * Cog + co) * L;
-                         std::copy(src, src + L, gys.data() + co * ld + j * L);
-                       }
+                     gather_planes(gy, g, grp, n0, m, gys.data());
                      gemm<T>(true, false, K, ld, Cog, T(1), w + grp * Cog * K, K, gys.data(), ld,
                              T(0), cols.data(), ld);
                      for (std::int64_t j = 0; j < m; ++j)
@@ -477,11 +486,7 @@ void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T*
               B = cols.data();
             }
             if (m > 1) {
-              for (std::int64_t j = 0; j < m; ++j)
-                for (std::int64_t co = 0; co < Cog; ++co) {
-                  const T* src = gy + ((s0 + j) * g.Co + grp * Cog + co) * L;
-                  std::copy(src, src + L, gys.data() + co * ld + j * L);
-                }
+              gather_planes(gy, g, grp, s0, m, gys.data());
               G = gys.data();
             }
             gemm<T>(false, true, Cog, K, ld, T(1), G, ld, B, ld, s0 == n0 ? T(0) : T(1),
