@@ -10,23 +10,20 @@
 // prune() removes them, walking backwards so that a whole dead chain goes in one pass. The tape
 // prunes itself whenever it has doubled in size since the last prune.
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "tapegrad/autograd/backward_fn.hpp"
 #include "tapegrad/autograd/grad_mode.hpp"
 #include "tapegrad/core/tensor.hpp"
 
 namespace tg {
 
-using TensorList = std::vector<Tensor>;
-
-// The backward of one op: receives the gradient of the output and the output itself (so formulas
-// such as tanh' = 1 - y^2 can use y without the entry owning its output), returns one gradient
-// per input: undefined where that input needs none. A gradient may have the broadcast (output)
-// shape; the engine sums it down to the input's shape.
-using BackwardFn = std::function<TensorList(const Tensor& grad_out, const Tensor& out)>;
+// The backward of one op (BackwardFn, autograd/backward_fn.hpp): receives the gradient of the
+// output and the output itself (so formulas such as tanh' = 1 - y^2 can use y without the entry
+// owning its output), returns one gradient per input: undefined where that input needs none. A
+// gradient may have the broadcast (output) shape; the engine sums it down to the input's shape.
 
 struct RecordOptions {
   // Bit i set: the backward reads input i, so an in-place change of it must be refused.
