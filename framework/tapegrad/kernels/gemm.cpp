@@ -16,6 +16,7 @@
 
 #include "tapegrad/core/storage.hpp"
 #include "tapegrad/kernels/parallel.hpp"
+#include "tapegrad/kernels/scratch.hpp"
 #ifdef TG_USE_BLAS
 #include "tapegrad/kernels/blas.hpp"
 #endif
@@ -36,14 +37,6 @@ struct Tile<double> {
 };
 
 constexpr std::int64_t round_up(std::int64_t v, std::int64_t m) { return (v + m - 1) / m * m; }
-
-struct Buffer {
-  void* p = nullptr;
-  explicit Buffer(std::size_t bytes) : p(aligned_alloc_bytes(bytes)) {}
-  ~Buffer() { aligned_free_bytes(p); }
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-};
 
 #if defined(__AVX2__) && defined(__FMA__)
 // dst[c * ldd + r] = src[r * lds + c] for an 8 x 8 float block.
@@ -368,8 +361,8 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T al
   if (N < TL::NR && M >= 2 * TL::NR) {
     // A narrow C (an output layer with 10 classes) would fill only N of every NR-wide tile:
     // compute C^T = op(B)^T op(A)^T instead, whose N = M fills the tiles, then transpose it in.
-    Buffer tbuf(static_cast<std::size_t>(M * N) * sizeof(T));
-    T* ct = static_cast<T*>(tbuf.p);
+    Scratch<T> tbuf(M * N);
+    T* ct = tbuf.data();
     gemm<T>(!tb, !ta, N, M, K, alpha, B, ldb, A, lda, T(0), ct, M);
     for (std::int64_t i = 0; i < M; ++i)
       for (std::int64_t j = 0; j < N; ++j)
@@ -385,8 +378,8 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T al
   const std::int64_t mblocks = (M + TL::MC - 1) / TL::MC;
   const std::int64_t mc_len = round_up((M + mblocks - 1) / mblocks, TL::MR);
   const std::int64_t npanels = (N + TL::NR - 1) / TL::NR;
-  Buffer bbuf(static_cast<std::size_t>(npanels * TL::NR * kc_len) * sizeof(T));
-  T* bp = static_cast<T*>(bbuf.p);
+  Scratch<T> bbuf(npanels * TL::NR * kc_len);
+  T* bp = bbuf.data();
   // Work items: (M block, group of B panels). Enough items to feed every thread even when M is
   // a single block.
   const std::int64_t ngroup = std::max<std::int64_t>(1, std::min<std::int64_t>(npanels, 8));
@@ -398,8 +391,8 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T al
     pack_b(tb, B, ldb, k0, kc, N, bp);
     const std::int64_t work = M * N * kc;
     parallel_for(0, items, work > 200000 ? 1 : items, [&](std::int64_t wb, std::int64_t we) {
-      Buffer abuf(static_cast<std::size_t>(mc_len * kc_len) * sizeof(T));
-      T* ap = static_cast<T*>(abuf.p);
+      Scratch<T> abuf(mc_len * kc_len);
+      T* ap = abuf.data();
       std::int64_t packed_block = -1;
       for (std::int64_t w = wb; w < we; ++w) {
         const std::int64_t mb = w / ngroup, grp = w % ngroup;

@@ -7,6 +7,7 @@
 
 #include "tapegrad/kernels/gemm.hpp"
 #include "tapegrad/kernels/parallel.hpp"
+#include "tapegrad/kernels/scratch.hpp"
 
 namespace tg::kernels {
 
@@ -158,7 +159,7 @@ void direct_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry&
   const std::int64_t K = Cg * g.kH * g.kW, Lo = g.OH * g.OW;
   const PaddedImage p = padded_image<T>(g);
   parallel_for(0, g.N, sample_grain(g), [&](std::int64_t nb, std::int64_t ne) {
-    std::vector<T> xp(static_cast<std::size_t>(g.C * p.plane));
+    Scratch<T> xp(g.C * p.plane);
     for (std::int64_t n = nb; n < ne; ++n) {
       pad_image(x + n * g.C * g.H * g.W, g.C, g, p, xp.data());
       for (std::int64_t co = 0; co < g.Co; ++co) {
@@ -359,8 +360,8 @@ void conv2d_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry&
     const std::int64_t nb = images_per_gemm(K, L, g.N), chunks = (g.N + nb - 1) / nb;
     parallel_for(0, chunks, std::max<std::int64_t>(1, sample_grain(g) / nb),
                  [&](std::int64_t cb, std::int64_t ce) {
-                   std::vector<T> cols(static_cast<std::size_t>(K * nb * L));
-                   std::vector<T> out(static_cast<std::size_t>(Cog * nb * L));
+                   Scratch<T> cols(K * nb * L);
+                   Scratch<T> out(Cog * nb * L);
                    for (std::int64_t ch = cb; ch < ce; ++ch) {
                      const std::int64_t n0 = ch * nb, m = std::min(nb, g.N - n0), ld = m * L;
                      for (std::int64_t grp = 0; grp < g.groups; ++grp) {
@@ -423,8 +424,8 @@ void conv2d_backward_input(const T* gy, const T* w, const Conv2dGeometry& g, T* 
   const std::int64_t nb = images_per_gemm(K, L, g.N), chunks = (g.N + nb - 1) / nb;
   parallel_for(0, chunks, std::max<std::int64_t>(1, sample_grain(g) / nb),
                [&](std::int64_t cb, std::int64_t ce) {
-                 std::vector<T> cols(static_cast<std::size_t>(K * nb * L));
-                 std::vector<T> gys(static_cast<std::size_t>(Cog * nb * L));
+                 Scratch<T> cols(K * nb * L);
+                 Scratch<T> gys(Cog * nb * L);
                  for (std::int64_t ch = cb; ch < ce; ++ch) {
                    const std::int64_t n0 = ch * nb, m = std::min(nb, g.N - n0), ld = m * L;
                    std::fill(gx + n0 * g.C * g.H * g.W, gx + (n0 + m) * g.C * g.H * g.W, T(0));
@@ -455,7 +456,7 @@ void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T*
   if (std::fill(partial.begin(), partial.end(), T(0)); use_direct(g)) {
     const PaddedImage p = padded_image<T>(g);
     parallel_for(0, chunks, 1, [&](std::int64_t cb, std::int64_t ce) {
-      std::vector<T> xp(static_cast<std::size_t>(g.C * p.plane));
+      Scratch<T> xp(g.C * p.plane);
       for (std::int64_t ch = cb; ch < ce; ++ch) {
         T* acc = ch == 0 ? gw : partial.data() + (ch - 1) * wsize;
         for (std::int64_t n = g.N * ch / chunks; n < g.N * (ch + 1) / chunks; ++n) {
@@ -469,8 +470,8 @@ void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T*
     // the images' output gradients and columns side by side.
     const std::int64_t nb = pointwise ? 1 : images_per_gemm(K, L, g.N);
     parallel_for(0, chunks, 1, [&](std::int64_t cb, std::int64_t ce) {
-      std::vector<T> cols(pointwise ? 0 : static_cast<std::size_t>(K * nb * L));
-      std::vector<T> gys(nb > 1 ? static_cast<std::size_t>(Cog * nb * L) : 0);
+      Scratch<T> cols(pointwise ? 0 : K * nb * L);
+      Scratch<T> gys(nb > 1 ? Cog * nb * L : 0);
       for (std::int64_t ch = cb; ch < ce; ++ch) {
         T* acc = ch == 0 ? gw : partial.data() + (ch - 1) * wsize;
         const std::int64_t n0 = g.N * ch / chunks, n1 = g.N * (ch + 1) / chunks;
