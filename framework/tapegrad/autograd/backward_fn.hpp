@@ -17,7 +17,7 @@ using TensorList = std::vector<Tensor>;
 
 class BackwardFn {
  public:
-  static constexpr std::size_t kInline = 112;
+  static constexpr std::size_t kInline = 128;
 
   BackwardFn() = default;
   BackwardFn(std::nullptr_t) {}  // NOLINT: implicit like std::function's

@@ -347,8 +347,15 @@ void col2im(const T* cols, std::int64_t C, const Conv2dGeometry& g, T* x) {
   col2im_ld(cols, C, g, x, g.OH * g.OW);
 }
 
+bool conv2d_has_columns(const Conv2dGeometry& g) { return !use_direct(g) && !is_pointwise(g); }
+
+std::int64_t conv2d_columns_size(const Conv2dGeometry& g) {
+  return g.N * g.C * g.kH * g.kW * g.OH * g.OW;
+}
+
 template <class T>
-void conv2d_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* y) {
+void conv2d_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* y,
+                    T* columns) {
   const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
   const std::int64_t K = Cg * g.kH * g.kW, L = g.OH * g.OW;
   const bool pointwise = is_pointwise(g);
@@ -358,31 +365,33 @@ void conv2d_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry&
     // W_g * cols, then each image's [Cog, L] block is copied to y with the bias added. Each
     // output is the same k-ordered sum as with one image per GEMM.
     const std::int64_t nb = images_per_gemm(K, L, g.N), chunks = (g.N + nb - 1) / nb;
-    parallel_for(0, chunks, std::max<std::int64_t>(1, sample_grain(g) / nb),
-                 [&](std::int64_t cb, std::int64_t ce) {
-                   Scratch<T> cols(K * nb * L);
-                   Scratch<T> out(Cog * nb * L);
-                   for (std::int64_t ch = cb; ch < ce; ++ch) {
-                     const std::int64_t n0 = ch * nb, m = std::min(nb, g.N - n0), ld = m * L;
-                     for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-                       for (std::int64_t j = 0; j < m; ++j)
-                         im2col_ld(x + ((n0 + j) * g.C + grp * Cg) * g.H * g.W, Cg, g,
-                                   cols.data() + j * L, ld);
-                       gemm<T>(false, false, Cog, ld, K, T(1), w + grp * Cog * K, K, cols.data(),
-                               ld, T(0), out.data(), ld);
-                       for (std::int64_t j = 0; j < m; ++j)
-                         for (std::int64_t co = 0; co < Cog; ++co) {
-                           const T* src = out.data() + co * ld + j * L;
-                           T* dst = y + ((n0 + j) * g.Co + grp * Cog + co) * L;
-                           const T b = bias ? bias[grp * Cog + co] : T(0);
-                           if (bias)
-                             for (std::int64_t l = 0; l < L; ++l) dst[l] = src[l] + b;
-                           else
-                             std::copy(src, src + L, dst);
-                         }
-                     }
-                   }
-                 });
+    parallel_for(
+        0, chunks, std::max<std::int64_t>(1, sample_grain(g) / nb),
+        [&](std::int64_t cb, std::int64_t ce) {
+          Scratch<T> scratch(columns ? 0 : K * nb * L);
+          Scratch<T> out(Cog * nb * L);
+          for (std::int64_t ch = cb; ch < ce; ++ch) {
+            const std::int64_t n0 = ch * nb, m = std::min(nb, g.N - n0), ld = m * L;
+            for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+              // Kept columns: chunk by chunk, group by group, each [K, m*L].
+              T* cols = columns ? columns + (n0 * g.groups + grp * m) * K * L : scratch.data();
+              for (std::int64_t j = 0; j < m; ++j)
+                im2col_ld(x + ((n0 + j) * g.C + grp * Cg) * g.H * g.W, Cg, g, cols + j * L, ld);
+              gemm<T>(false, false, Cog, ld, K, T(1), w + grp * Cog * K, K, cols, ld, T(0),
+                      out.data(), ld);
+              for (std::int64_t j = 0; j < m; ++j)
+                for (std::int64_t co = 0; co < Cog; ++co) {
+                  const T* src = out.data() + co * ld + j * L;
+                  T* dst = y + ((n0 + j) * g.Co + grp * Cog + co) * L;
+                  const T b = bias ? bias[grp * Cog + co] : T(0);
+                  if (bias)
+                    for (std::int64_t l = 0; l < L; ++l) dst[l] = src[l] + b;
+                  else
+                    std::copy(src, src + L, dst);
+                }
+            }
+          }
+        });
     return;
   }
   // 1x1, stride 1, no padding: the input itself is the column matrix of each image.
@@ -503,12 +512,52 @@ void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T*
   }
 }
 
-#define TG_INSTANTIATE(T)                                                                   \
-  template void im2col<T>(const T*, std::int64_t, const Conv2dGeometry&, T*);               \
-  template void col2im<T>(const T*, std::int64_t, const Conv2dGeometry&, T*);               \
-  template void conv2d_forward<T>(const T*, const T*, const T*, const Conv2dGeometry&, T*); \
-  template void conv2d_backward_input<T>(const T*, const T*, const Conv2dGeometry&, T*);    \
-  template void conv2d_backward_weight<T>(const T*, const T*, const Conv2dGeometry&, T*);
+template <class T>
+void conv2d_backward_weight_columns(const T* columns, const T* gy, const Conv2dGeometry& g, T* gw) {
+  const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
+  const std::int64_t K = Cg * g.kH * g.kW, L = g.OH * g.OW;
+  const std::int64_t wsize = g.Co * K;
+  std::fill(gw, gw + wsize, T(0));
+  if (g.N == 0) return;
+  // The forward's groups of nb samples; each thread sums a contiguous range of them.
+  const std::int64_t nb = images_per_gemm(K, L, g.N), groups_n = (g.N + nb - 1) / nb;
+  const std::int64_t chunks = std::max<std::int64_t>(
+      1, std::min<std::int64_t>(num_threads(),
+                                groups_n / std::max<std::int64_t>(1, sample_grain(g) / nb)));
+  std::vector<T> partial(static_cast<std::size_t>((chunks - 1) * wsize), T(0));
+  parallel_for(0, chunks, 1, [&](std::int64_t cb, std::int64_t ce) {
+    Scratch<T> gys(nb > 1 ? Cog * nb * L : 0);
+    for (std::int64_t ch = cb; ch < ce; ++ch) {
+      T* acc = ch == 0 ? gw : partial.data() + (ch - 1) * wsize;
+      const std::int64_t c0 = groups_n * ch / chunks, c1 = groups_n * (ch + 1) / chunks;
+      for (std::int64_t c = c0; c < c1; ++c) {
+        const std::int64_t n0 = c * nb, m = std::min(nb, g.N - n0), ld = m * L;
+        for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+          const T* cols = columns + (n0 * g.groups + grp * m) * K * L;
+          const T* G = gy + (n0 * g.Co + grp * Cog) * L;  // one sample: gy itself
+          if (m > 1) {
+            gather_planes(gy, g, grp, n0, m, gys.data());
+            G = gys.data();
+          }
+          gemm<T>(false, true, Cog, K, ld, T(1), G, ld, cols, ld, c == c0 ? T(0) : T(1),
+                  acc + grp * Cog * K, K);
+        }
+      }
+    }
+  });
+  for (std::int64_t ch = 1; ch < chunks; ++ch) {
+    const T* p = partial.data() + (ch - 1) * wsize;
+    for (std::int64_t i = 0; i < wsize; ++i) gw[i] += p[i];
+  }
+}
+
+#define TG_INSTANTIATE(T)                                                                       \
+  template void im2col<T>(const T*, std::int64_t, const Conv2dGeometry&, T*);                   \
+  template void col2im<T>(const T*, std::int64_t, const Conv2dGeometry&, T*);                   \
+  template void conv2d_forward<T>(const T*, const T*, const T*, const Conv2dGeometry&, T*, T*); \
+  template void conv2d_backward_input<T>(const T*, const T*, const Conv2dGeometry&, T*);        \
+  template void conv2d_backward_weight<T>(const T*, const T*, const Conv2dGeometry&, T*);       \
+  template void conv2d_backward_weight_columns<T>(const T*, const T*, const Conv2dGeometry&, T*);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 #undef TG_INSTANTIATE

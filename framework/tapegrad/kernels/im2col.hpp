@@ -32,9 +32,18 @@ void im2col(const T* x, std::int64_t C, const Conv2dGeometry& g, T* cols);
 template <class T>
 void col2im(const T* cols, std::int64_t C, const Conv2dGeometry& g, T* x);
 
-// y [N, Co, OH, OW] = conv(x, w) (+ bias[co] when bias is not null).
+// Whether conv2d_forward builds im2col columns for g (it does not on the direct path for small
+// kernel volumes, nor for 1x1 convolutions), and how many elements the columns of the whole
+// batch take: N * C * kH * kW * OH * OW.
+bool conv2d_has_columns(const Conv2dGeometry& g);
+std::int64_t conv2d_columns_size(const Conv2dGeometry& g);
+
+// y [N, Co, OH, OW] = conv(x, w) (+ bias[co] when bias is not null). When `columns` is not null
+// and conv2d_has_columns(g), the im2col columns are built there (conv2d_columns_size(g)
+// elements) and left for conv2d_backward_weight_columns, which then needs no im2col pass.
 template <class T>
-void conv2d_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* y);
+void conv2d_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* y,
+                    T* columns = nullptr);
 
 // gx [N, C, H, W] = the gradient of sum(conv(x, w) * gy) with respect to x (overwritten).
 template <class T>
@@ -45,5 +54,11 @@ void conv2d_backward_input(const T* gy, const T* w, const Conv2dGeometry& g, T* 
 // result is bit-identical for a given thread count.
 template <class T>
 void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T* gw);
+
+// The same gradient from the columns conv2d_forward left in `columns` (same geometry). Groups of
+// samples are summed in chunks, one per thread, then the chunks in order: bit-identical for a
+// given thread count.
+template <class T>
+void conv2d_backward_weight_columns(const T* columns, const T* gy, const Conv2dGeometry& g, T* gw);
 
 }  // namespace tg::kernels

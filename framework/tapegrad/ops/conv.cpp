@@ -6,6 +6,7 @@
 // (G is the incoming gradient of each op's output; all follow from <G, A(u, v)> identities.)
 #include "tapegrad/ops/conv.hpp"
 
+#include "tapegrad/autograd/grad_mode.hpp"
 #include "tapegrad/kernels/im2col.hpp"
 #include "tapegrad/ops/detail.hpp"
 #include "tapegrad/ops/reduce.hpp"
@@ -128,6 +129,20 @@ Tensor bias_grad(const Tensor& gy) {
   return out;
 }
 
+// dL/dw from the im2col columns the forward kept (not recorded: used only without create_graph).
+Tensor weight_grad_from_columns(const Tensor& cols, const Tensor& x, const Tensor& gy,
+                                const Tensor& w, const Conv2dOptions& o) {
+  const kernels::Conv2dGeometry g = geometry("conv2d_weight_grad", x.shape(), w.shape(), o);
+  Tensor out = Tensor::empty(w.shape(), x.dtype());
+  const Tensor gc = contig(gy);
+  detail::dispatch_floating(x.dtype(), "conv2d_weight_grad", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::conv2d_backward_weight_columns<T>(cols.data_ptr<T>(), gc.data_ptr<T>(), g,
+                                               out.data_ptr<T>());
+  });
+  return out;
+}
+
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Conv2dOptions o) {
@@ -141,17 +156,28 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Conv2dOptions o
            shape_str(b.shape()), shape_str(w.shape()), g.Co);
   }
   Tensor out = Tensor::empty(output_shape(g), x.dtype());
+  // When the weight's gradient will be wanted, the forward keeps its im2col columns for it (as
+  // PyTorch's slow_conv2d keeps `finput`): the backward then skips a second im2col pass.
+  Tensor cols;
+  if (is_grad_enabled() && w.requires_grad() && kernels::conv2d_has_columns(g))
+    cols = Tensor::empty({kernels::conv2d_columns_size(g)}, x.dtype());
   {
     const Tensor xc = contig(x), wc = contig(w), bc = b.defined() ? contig(b) : Tensor();
     detail::dispatch_floating(x.dtype(), "conv2d", [&](auto tag) {
       using T = decltype(tag);
       kernels::conv2d_forward<T>(xc.data_ptr<T>(), wc.data_ptr<T>(),
-                                 bc.defined() ? bc.data_ptr<T>() : nullptr, g, out.data_ptr<T>());
+                                 bc.defined() ? bc.data_ptr<T>() : nullptr, g, out.data_ptr<T>(),
+                                 cols.defined() ? cols.data_ptr<T>() : nullptr);
     });
   }
-  auto backward = [x, w, b, o](const Tensor& gy, const Tensor&) {
-    TensorList grads{x.requires_grad() ? conv2d_input_grad(gy, w, x.shape(), o) : Tensor(),
-                     w.requires_grad() ? conv2d_weight_grad(x, gy, w.shape(), o) : Tensor()};
+  auto backward = [x, w, b, o, cols](const Tensor& gy, const Tensor&) {
+    Tensor gw;
+    if (w.requires_grad()) {
+      // Without create_graph, from the kept columns; with it, through the recorded op.
+      gw = cols.defined() && !is_grad_enabled() ? weight_grad_from_columns(cols, x, gy, w, o)
+                                                : conv2d_weight_grad(x, gy, w.shape(), o);
+    }
+    TensorList grads{x.requires_grad() ? conv2d_input_grad(gy, w, x.shape(), o) : Tensor(), gw};
     if (b.defined()) grads.push_back(b.requires_grad() ? bias_grad(gy) : Tensor());
     return grads;
   };
