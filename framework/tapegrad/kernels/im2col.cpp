@@ -188,43 +188,64 @@ void direct_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry&
   });
 }
 
-// acc[j] += sum over the output row of gy[ow] * xr[ow + j], j < KW; the lanes past OW are masked
-// off (not multiplied by zero: the input there may be inf).
-template <class T, int KW>
-inline void direct_wgrad_row(const T* gr, const T* xr, std::int64_t OW, Vec<T>* acc) {
-  constexpr std::int64_t L = kLanes<T>;
+// The lane mask of the last, partial vector of an output row: lanes [0, OW % L) live (all
+// lanes when OW is a multiple of L, where it is not used).
+template <class T>
+struct LaneMaskOf {
   using I = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
-  typedef I VI __attribute__((vector_size(32)));
+  typedef I type __attribute__((vector_size(32)));
+};
+template <class T>
+using LaneMask = typename LaneMaskOf<T>::type;
+template <class T>
+LaneMask<T> tail_mask(std::int64_t OW) {
+  using I = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+  LaneMask<T> lane;
+  for (std::int64_t k = 0; k < kLanes<T>; ++k) lane[k] = static_cast<I>(k);
+  return lane < static_cast<I>(OW % kLanes<T>);
+}
+
+// acc[j] += sum over the output row of gy[ow] * xr[ow + j], j < KW. gr is a row of gy padded
+// with zeros to a whole number of vectors; the lanes past OW are still masked off (not just
+// multiplied by zero: the input there may be inf).
+template <class T, int KW>
+inline void direct_wgrad_row(const T* gr, const T* xr, std::int64_t OW, const LaneMask<T>& live,
+                             Vec<T>* acc) {
+  constexpr std::int64_t L = kLanes<T>;
   std::int64_t ow = 0;
   for (; ow + L <= OW; ow += L) {
     const Vec<T> gv = loadv(gr + ow);
     for (int j = 0; j < KW; ++j) acc[j] += gv * loadv(xr + ow + j);
   }
   if (ow < OW) {
-    alignas(32) T gb[L] = {};
-    VI lane;
-    for (std::int64_t k = 0; k < L; ++k) lane[k] = static_cast<I>(k);
-    const VI live = lane < static_cast<I>(OW - ow);
-    for (std::int64_t k = 0; k < OW - ow; ++k) gb[k] = gr[ow + k];
-    const Vec<T> gv = loadv(gb);
+    const Vec<T> gv = loadv(gr + ow);
     for (int j = 0; j < KW; ++j) acc[j] += live ? gv * loadv(xr + ow + j) : Vec<T>{};
   }
 }
 
+// gpad: scratch for one gy plane with rows padded to whole vectors (OH * round_up(OW, L)).
 template <class T, int KW>
 void direct_wgrad_image(const T* xp, const PaddedImage& p, const T* gy, const Conv2dGeometry& g,
-                        T* acc_w) {
+                        T* gpad, T* acc_w) {
+  constexpr std::int64_t L = kLanes<T>;
   const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
-  const std::int64_t Lo = g.OH * g.OW;
+  const std::int64_t Lo = g.OH * g.OW, OWv = (g.OW + L - 1) / L * L;
+  const LaneMask<T> live = tail_mask<T>(g.OW);
   for (std::int64_t co = 0; co < g.Co; ++co) {
     const T* xg = xp + (co / Cog) * Cg * p.plane;
     const T* gc = gy + co * Lo;
+    for (std::int64_t oh = 0; oh < g.OH; ++oh) {
+      T* row = gpad + oh * OWv;
+      std::copy(gc + oh * g.OW, gc + (oh + 1) * g.OW, row);
+      std::fill(row + g.OW, row + OWv, T(0));
+    }
     for (std::int64_t c = 0; c < Cg; ++c)
       for (std::int64_t i = 0; i < g.kH; ++i) {
         Vec<T> acc[KW];
         for (int j = 0; j < KW; ++j) acc[j] = Vec<T>{};
         for (std::int64_t oh = 0; oh < g.OH; ++oh)
-          direct_wgrad_row<T, KW>(gc + oh * g.OW, xg + c * p.plane + (oh + i) * p.Wx, g.OW, acc);
+          direct_wgrad_row<T, KW>(gpad + oh * OWv, xg + c * p.plane + (oh + i) * p.Wx, g.OW, live,
+                                  acc);
         T* out = acc_w + ((co * Cg + c) * g.kH + i) * KW;
         for (int j = 0; j < KW; ++j) {
           T s = 0;
@@ -237,24 +258,24 @@ void direct_wgrad_image(const T* xp, const PaddedImage& p, const T* gy, const Co
 
 template <class T>
 void direct_wgrad_dispatch(const T* xp, const PaddedImage& p, const T* gy, const Conv2dGeometry& g,
-                           T* acc_w) {
+                           T* gpad, T* acc_w) {
   switch (g.kW) {
     case 1:
-      return direct_wgrad_image<T, 1>(xp, p, gy, g, acc_w);
+      return direct_wgrad_image<T, 1>(xp, p, gy, g, gpad, acc_w);
     case 2:
-      return direct_wgrad_image<T, 2>(xp, p, gy, g, acc_w);
+      return direct_wgrad_image<T, 2>(xp, p, gy, g, gpad, acc_w);
     case 3:
-      return direct_wgrad_image<T, 3>(xp, p, gy, g, acc_w);
+      return direct_wgrad_image<T, 3>(xp, p, gy, g, gpad, acc_w);
     case 4:
-      return direct_wgrad_image<T, 4>(xp, p, gy, g, acc_w);
+      return direct_wgrad_image<T, 4>(xp, p, gy, g, gpad, acc_w);
     case 5:
-      return direct_wgrad_image<T, 5>(xp, p, gy, g, acc_w);
+      return direct_wgrad_image<T, 5>(xp, p, gy, g, gpad, acc_w);
     case 6:
-      return direct_wgrad_image<T, 6>(xp, p, gy, g, acc_w);
+      return direct_wgrad_image<T, 6>(xp, p, gy, g, gpad, acc_w);
     case 7:
-      return direct_wgrad_image<T, 7>(xp, p, gy, g, acc_w);
+      return direct_wgrad_image<T, 7>(xp, p, gy, g, gpad, acc_w);
     default:
-      return direct_wgrad_image<T, 8>(xp, p, gy, g, acc_w);
+      return direct_wgrad_image<T, 8>(xp, p, gy, g, gpad, acc_w);
   }
 }
 
@@ -466,11 +487,12 @@ void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T*
     const PaddedImage p = padded_image<T>(g);
     parallel_for(0, chunks, 1, [&](std::int64_t cb, std::int64_t ce) {
       Scratch<T> xp(g.C * p.plane);
+      Scratch<T> gpad(g.OH * ((g.OW + kLanes<T> - 1) / kLanes<T> * kLanes<T>));
       for (std::int64_t ch = cb; ch < ce; ++ch) {
         T* acc = ch == 0 ? gw : partial.data() + (ch - 1) * wsize;
         for (std::int64_t n = g.N * ch / chunks; n < g.N * (ch + 1) / chunks; ++n) {
           pad_image(x + n * g.C * g.H * g.W, g.C, g, p, xp.data());
-          direct_wgrad_dispatch(xp.data(), p, gy + n * g.Co * L, g, acc);
+          direct_wgrad_dispatch(xp.data(), p, gy + n * g.Co * L, g, gpad.data(), acc);
         }
       }
     });
