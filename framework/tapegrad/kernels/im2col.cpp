@@ -356,6 +356,16 @@ void gather_planes(const T* y, const Conv2dGeometry& g, std::int64_t grp, std::i
     }
 }
 
+// The weight-gradient drivers sum their samples in `chunks` partial sums (the first written to gw
+// itself, the others to `partial`); this adds the others to gw, in order.
+template <class T>
+void add_partials(T* gw, const std::vector<T>& partial, std::int64_t chunks, std::int64_t wsize) {
+  for (std::int64_t ch = 1; ch < chunks; ++ch) {
+    const T* p = partial.data() + (ch - 1) * wsize;
+    for (std::int64_t i = 0; i < wsize; ++i) gw[i] += p[i];
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -528,10 +538,7 @@ void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T*
       }
     });
   }
-  for (std::int64_t ch = 1; ch < chunks; ++ch) {
-    const T* p = partial.data() + (ch - 1) * wsize;
-    for (std::int64_t i = 0; i < wsize; ++i) gw[i] += p[i];
-  }
+  add_partials(gw, partial, chunks, wsize);
 }
 
 template <class T>
@@ -546,7 +553,7 @@ void conv2d_backward_weight_columns(const T* columns, const T* gy, const Conv2dG
   const std::int64_t chunks = std::max<std::int64_t>(
       1, std::min<std::int64_t>(num_threads(),
                                 groups_n / std::max<std::int64_t>(1, sample_grain(g) / nb)));
-  std::vector<T> partial(static_cast<std::size_t>((chunks - 1) * wsize), T(0));
+  std::vector<T> partial(static_cast<std::size_t>((chunks - 1) * wsize));
   parallel_for(0, chunks, 1, [&](std::int64_t cb, std::int64_t ce) {
     Scratch<T> gys(nb > 1 ? Cog * nb * L : 0);
     for (std::int64_t ch = cb; ch < ce; ++ch) {
@@ -567,10 +574,7 @@ void conv2d_backward_weight_columns(const T* columns, const T* gy, const Conv2dG
       }
     }
   });
-  for (std::int64_t ch = 1; ch < chunks; ++ch) {
-    const T* p = partial.data() + (ch - 1) * wsize;
-    for (std::int64_t i = 0; i < wsize; ++i) gw[i] += p[i];
-  }
+  add_partials(gw, partial, chunks, wsize);
 }
 
 #define TG_INSTANTIATE(T)                                                                       \
