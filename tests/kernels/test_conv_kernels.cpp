@@ -219,6 +219,30 @@ TEST_CASE("conv kernels: several images per GEMM, with a partial last group", "[
   }
 }
 
+TEST_CASE("conv kernels: Winograd F(2x2, 3x3) path matches naive loops", "[kernels]") {
+  // 3x3, stride 1, one group, padding 0..2 and >= 8 channels each side take the Winograd path:
+  // even and odd output sizes (partial last tiles), each padding, unequal paddings, and
+  // C = 16, Co = 8 on 16x16 (P = 64 tiles: 2^18 / (16 * 16 * 64) = 16 images per group, so
+  // N = 17 is a full group and a group of one).
+  auto uneven = make_geom(2, 8, 9, 6, 12, 3, 3, 1, 1, 1, 1);
+  uneven.pH = 2;
+  uneven.pW = 0;
+  uneven.OH = 11;
+  uneven.OW = 4;
+  const std::vector<Conv2dGeometry> geoms = {
+      make_geom(3, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1),  // the wider CNN's conv2
+      make_geom(2, 8, 7, 9, 9, 3, 3, 1, 1, 1, 1),      // odd outputs
+      make_geom(2, 9, 10, 11, 8, 3, 3, 1, 0, 1, 1),    // no padding
+      make_geom(1, 8, 5, 6, 10, 3, 3, 1, 2, 1, 1),     // padding 2
+      uneven,
+      make_geom(17, 16, 16, 16, 8, 3, 3, 1, 1, 1, 1),  // 16 + 1 images
+  };
+  for (const auto& g : geoms) {
+    check_conv<float>(g, 41);
+    check_conv<double>(g, 42);
+  }
+}
+
 TEST_CASE("conv kernels: direct weight gradient ignores the input past the last output column",
           "[kernels]") {
   // W = 12, 3x3, no padding: OW = 10, so the second vector of a row has live lanes for ow < 10

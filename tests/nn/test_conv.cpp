@@ -320,6 +320,23 @@ TEST_CASE("gradcheck: conv2d non-contiguous input and weight, unbatched input", 
                     TensorList{x3, ws, b});
 }
 
+TEST_CASE("gradcheck: conv2d on the Winograd path (3x3, stride 1, >= 8 channels)", "[nn][conv]") {
+  // kernels/winograd.cpp: F(2x2, 3x3) for the forward pass and both gradients; odd output sizes
+  // leave partial tiles. Second order through tanh checks the recorded gradient ops on it too.
+  Tensor x = leaf({2, 8, 5, 6}, 58), w = leaf({9, 8, 3, 3}, 59), b = leaf({9}, 60);
+  REQUIRE_GRADCHECK(
+      [](const TensorList& t) {
+        return conv2d(t[0], t[1], t[2], {.padding = {1, 2}});
+      },
+      TensorList{x, w, b});
+  Tensor x2 = leaf({1, 8, 3, 4}, 69), w2 = leaf({8, 8, 3, 3}, 70);
+  REQUIRE_GRADCHECK(
+      [](const TensorList& t) {
+        return tanh(conv2d(t[0], t[1], {}, {.padding = {1, 1}}));
+      },
+      TensorList{x2, w2}, second_order());
+}
+
 TEST_CASE("gradcheck: conv2d second order", "[nn][conv]") {
   Tensor x = leaf({2, 2, 4, 4}, 61), w = leaf({2, 1, 2, 3}, 62), b = leaf({2}, 63);
   REQUIRE_GRADCHECK(

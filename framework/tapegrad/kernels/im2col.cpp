@@ -8,6 +8,8 @@
 #include "tapegrad/kernels/gemm.hpp"
 #include "tapegrad/kernels/parallel.hpp"
 #include "tapegrad/kernels/scratch.hpp"
+#include "tapegrad/kernels/simd.hpp"
+#include "tapegrad/kernels/winograd.hpp"
 
 namespace tg::kernels {
 
@@ -35,27 +37,6 @@ inline std::int64_t sample_grain(const Conv2dGeometry& g) {
   const std::int64_t work = std::max<std::int64_t>(
       1, g.Co * (g.C / std::max<std::int64_t>(g.groups, 1)) * g.kH * g.kW * g.OH * g.OW);
   return std::max<std::int64_t>(1, (std::int64_t{1} << 18) / work);
-}
-
-// 32-byte vectors (GCC vector extension, so float and double share the code); unaligned loads
-// and stores go through memcpy, which compiles to one vmovups.
-template <class T>
-struct VecOf {
-  typedef T type __attribute__((vector_size(32)));
-};
-template <class T>
-using Vec = typename VecOf<T>::type;
-template <class T>
-constexpr std::int64_t kLanes = 32 / sizeof(T);
-template <class T>
-inline Vec<T> loadv(const T* p) {
-  Vec<T> v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-template <class T>
-inline void storev(T* p, Vec<T> v) {
-  std::memcpy(p, &v, sizeof v);
 }
 
 // Short row copies (a conv row is often 5-30 elements), written with vectors so that GCC neither
@@ -191,12 +172,7 @@ void direct_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry&
 // The lane mask of the last, partial vector of an output row: lanes [0, OW % L) live (all
 // lanes when OW is a multiple of L, where it is not used).
 template <class T>
-struct LaneMaskOf {
-  using I = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
-  typedef I type __attribute__((vector_size(32)));
-};
-template <class T>
-using LaneMask = typename LaneMaskOf<T>::type;
+using LaneMask = LaneInt<T>;
 template <class T>
 LaneMask<T> tail_mask(std::int64_t OW) {
   using I = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
@@ -378,9 +354,12 @@ void col2im(const T* cols, std::int64_t C, const Conv2dGeometry& g, T* x) {
   col2im_ld(cols, C, g, x, g.OH * g.OW);
 }
 
-bool conv2d_has_columns(const Conv2dGeometry& g) { return !use_direct(g) && !is_pointwise(g); }
+bool conv2d_has_columns(const Conv2dGeometry& g) {
+  return winograd::applicable(g) || (!use_direct(g) && !is_pointwise(g));
+}
 
 std::int64_t conv2d_columns_size(const Conv2dGeometry& g) {
+  if (winograd::applicable(g)) return winograd::saved_size(g);
   return g.N * g.C * g.kH * g.kW * g.OH * g.OW;
 }
 
@@ -390,6 +369,7 @@ void conv2d_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry&
   const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
   const std::int64_t K = Cg * g.kH * g.kW, L = g.OH * g.OW;
   const bool pointwise = is_pointwise(g);
+  if (winograd::applicable(g)) return winograd::forward(x, w, bias, g, y, columns);
   if (use_direct(g)) return direct_forward(x, w, bias, g, y);
   if (!pointwise) {
     // nb images per GEMM: cols [K, nb*L] = their columns side by side; out [Cog, nb*L] =
@@ -448,6 +428,7 @@ template <class T>
 void conv2d_backward_input(const T* gy, const T* w, const Conv2dGeometry& g, T* gx) {
   const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
   const std::int64_t K = Cg * g.kH * g.kW, L = g.OH * g.OW;
+  if (winograd::applicable(g)) return winograd::backward_input(gy, w, g, gx);
   if (is_pointwise(g)) {
     // gx_g [Cg, L] = W_g^T [Cg, Cog] * gy_g [Cog, L], written straight into gx.
     parallel_for(0, g.N, sample_grain(g), [&](std::int64_t nb, std::int64_t ne) {
@@ -487,6 +468,7 @@ void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T*
   const std::int64_t K = Cg * g.kH * g.kW, L = g.OH * g.OW;
   const std::int64_t wsize = g.Co * K;
   const bool pointwise = is_pointwise(g);
+  if (winograd::applicable(g)) return winograd::backward_weight<T>(x, nullptr, gy, g, gw);
   std::fill(gw, gw + wsize, T(0));
   if (g.N == 0) return;
   // One partial sum per chunk of samples; the chunks are fixed by the thread count alone.
@@ -546,6 +528,7 @@ void conv2d_backward_weight_columns(const T* columns, const T* gy, const Conv2dG
   const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
   const std::int64_t K = Cg * g.kH * g.kW, L = g.OH * g.OW;
   const std::int64_t wsize = g.Co * K;
+  if (winograd::applicable(g)) return winograd::backward_weight<T>(nullptr, columns, gy, g, gw);
   std::fill(gw, gw + wsize, T(0));
   if (g.N == 0) return;
   // The forward's groups of nb samples; each thread sums a contiguous range of them.

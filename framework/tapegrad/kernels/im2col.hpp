@@ -1,7 +1,8 @@
 #pragma once
 // im2col / col2im and the 2-D convolution drivers built on them (the columns of several samples
 // side by side, one GEMM per group of samples and conv group; a direct path for small kernel
-// volumes). Raw row-major NCHW pointers; no Tensor, no tape.
+// volumes; Winograd F(2x2, 3x3) for 3x3 stride-1 layers, winograd.hpp). Raw row-major NCHW
+// pointers; no Tensor, no tape.
 //
 // For one sample and one group, the column buffer `cols` is a [K, L] matrix with
 // K = Cg * kH * kW (rows ordered channel, kernel row, kernel column, the layout of a weight
@@ -32,15 +33,17 @@ void im2col(const T* x, std::int64_t C, const Conv2dGeometry& g, T* cols);
 template <class T>
 void col2im(const T* cols, std::int64_t C, const Conv2dGeometry& g, T* x);
 
-// Whether conv2d_forward builds im2col columns for g (it does not on the direct path for small
-// kernel volumes, nor for 1x1 convolutions), and how many elements the columns of the whole
-// batch take: N * C * kH * kW * OH * OW.
+// Whether conv2d_forward builds columns it can keep for the weight gradient, and how many
+// elements those of the whole batch take. They are the im2col columns (N * C * kH * kW * OH *
+// OW) on the GEMM path, the transformed input on the Winograd path (winograd.hpp: 3x3, stride 1,
+// >= 8 channels each side), and none on the direct path for small kernel volumes nor for 1x1
+// convolutions.
 bool conv2d_has_columns(const Conv2dGeometry& g);
 std::int64_t conv2d_columns_size(const Conv2dGeometry& g);
 
 // y [N, Co, OH, OW] = conv(x, w) (+ bias[co] when bias is not null). When `columns` is not null
-// and conv2d_has_columns(g), the im2col columns are built there (conv2d_columns_size(g)
-// elements) and left for conv2d_backward_weight_columns, which then needs no im2col pass.
+// and conv2d_has_columns(g), the columns are built there (conv2d_columns_size(g) elements) and
+// left for conv2d_backward_weight_columns, which then needs no im2col (or input transform) pass.
 template <class T>
 void conv2d_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* y,
                     T* columns = nullptr);

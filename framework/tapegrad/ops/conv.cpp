@@ -129,7 +129,8 @@ Tensor bias_grad(const Tensor& gy) {
   return out;
 }
 
-// dL/dw from the im2col columns the forward kept (not recorded: used only without create_graph).
+// dL/dw from the columns the forward kept (im2col columns, or the Winograd-transformed input;
+// not recorded: used only without create_graph).
 Tensor weight_grad_from_columns(const Tensor& cols, const Tensor& x, const Tensor& gy,
                                 const Tensor& w, const Conv2dOptions& o) {
   const kernels::Conv2dGeometry g = geometry("conv2d_weight_grad", x.shape(), w.shape(), o);
@@ -156,8 +157,9 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Conv2dOptions o
            shape_str(b.shape()), shape_str(w.shape()), g.Co);
   }
   Tensor out = Tensor::empty(output_shape(g), x.dtype());
-  // When the weight's gradient will be wanted, the forward keeps its im2col columns for it (as
-  // PyTorch's slow_conv2d keeps `finput`): the backward then skips a second im2col pass.
+  // When the weight's gradient will be wanted, the forward keeps its im2col columns (or, on the
+  // Winograd path, its transformed input) for it, as PyTorch's slow_conv2d keeps `finput`: the
+  // backward then skips a second im2col / transform pass.
   Tensor cols;
   if (is_grad_enabled() && w.requires_grad() && kernels::conv2d_has_columns(g))
     cols = Tensor::empty({kernels::conv2d_columns_size(g)}, x.dtype());

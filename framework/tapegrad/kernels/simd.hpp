@@ -1,0 +1,52 @@
+#pragma once
+// 32-byte vectors through GCC's vector extension, so that float and double kernels share one
+// source (8 or 4 lanes; AVX2 registers with -march=native, two SSE registers otherwise).
+// Unaligned loads and stores go through memcpy, which compiles to one vmovups.
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+namespace tg::kernels {
+
+template <class T>
+struct VecOf {
+  typedef T type __attribute__((vector_size(32)));
+};
+template <class T>
+using Vec = typename VecOf<T>::type;
+template <class T>
+constexpr std::int64_t kLanes = 32 / sizeof(T);
+
+// The integer vector of the same lane count (comparison results, shuffle indices).
+template <class T>
+struct LaneIntOf {
+  using I = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+  typedef I type __attribute__((vector_size(32)));
+};
+template <class T>
+using LaneInt = typename LaneIntOf<T>::type;
+
+template <class T>
+inline Vec<T> loadv(const T* p) {
+  Vec<T> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <class T>
+inline void storev(T* p, Vec<T> v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+// (a0 b0 a1 b1 ...) as two vectors: lo holds the first half of the pairs, hi the second.
+template <class T>
+inline void interleave(Vec<T> a, Vec<T> b, Vec<T>& lo, Vec<T>& hi) {
+  if constexpr (kLanes<T> == 8) {
+    lo = __builtin_shuffle(a, b, LaneInt<T>{0, 8, 1, 9, 2, 10, 3, 11});
+    hi = __builtin_shuffle(a, b, LaneInt<T>{4, 12, 5, 13, 6, 14, 7, 15});
+  } else {
+    lo = __builtin_shuffle(a, b, LaneInt<T>{0, 4, 1, 5});
+    hi = __builtin_shuffle(a, b, LaneInt<T>{2, 6, 3, 7});
+  }
+}
+
+}  // namespace tg::kernels
