@@ -1,8 +1,9 @@
 // A cache-blocked GEMM in the BLIS structure: K is cut into KC slices; for each slice B is packed
 // into NR-wide column panels and A into MR-tall row panels of MC-row blocks; a register tile of
-// MR x NR accumulators runs over the packed panels. The micro-kernel is chosen at build time from
-// the target (-march): AVX2+FMA intrinsics (6x16 float, 6x8 double), else portable C++ that GCC
-// vectorises as it can.
+// MR x NR accumulators runs over the packed panels. When M is a single block, a row-major B is
+// read in place instead (each panel is used once per slice, so packing would only copy it). The
+// micro-kernel is chosen at build time from the target (-march): AVX2+FMA intrinsics (6x16 float,
+// 6x8 double), else portable C++ that GCC vectorises as it can.
 #include "tapegrad/kernels/gemm.hpp"
 
 #include <algorithm>
@@ -145,13 +146,13 @@ inline void store_tile(const T* acc, std::int64_t ld_acc, T* C, std::int64_t ldc
 // Portable micro-kernel: acc = Ap * Bp over kc, then store_tile. GCC vectorises the inner loop.
 template <class T>
 inline void micro_kernel_generic(std::int64_t kc, const T* __restrict ap, const T* __restrict bp,
-                                 T* C, std::int64_t ldc, std::int64_t mr, std::int64_t nr, T alpha,
-                                 T beta, bool first) {
+                                 std::int64_t bstride, T* C, std::int64_t ldc, std::int64_t mr,
+                                 std::int64_t nr, T alpha, T beta, bool first) {
   constexpr std::int64_t MR = Tile<T>::MR, NR = Tile<T>::NR;
   alignas(64) T acc[MR][NR] = {};
   for (std::int64_t k = 0; k < kc; ++k) {
     const T* a = ap + k * MR;
-    const T* b = bp + k * NR;
+    const T* b = bp + k * bstride;
     for (std::int64_t r = 0; r < MR; ++r) {
       const T av = a[r];
       for (std::int64_t c = 0; c < NR; ++c) acc[r][c] += av * b[c];
@@ -194,9 +195,9 @@ struct Avx2Ops<double> {
 };
 
 template <class T>
-inline void micro_kernel(std::int64_t kc, const T* __restrict ap, const T* __restrict bp, T* C,
-                         std::int64_t ldc, std::int64_t mr, std::int64_t nr, T alpha, T beta,
-                         bool first) {
+inline void micro_kernel(std::int64_t kc, const T* __restrict ap, const T* __restrict bp,
+                         std::int64_t bstride, T* C, std::int64_t ldc, std::int64_t mr,
+                         std::int64_t nr, T alpha, T beta, bool first) {
   constexpr int W = 32 / sizeof(T);
   using O = Avx2Ops<T>;
   using V = typename O::V;
@@ -205,7 +206,7 @@ inline void micro_kernel(std::int64_t kc, const T* __restrict ap, const T* __res
     c21 = O::zero(), c30 = O::zero(), c31 = O::zero(), c40 = O::zero(), c41 = O::zero(),
     c50 = O::zero(), c51 = O::zero();
   for (std::int64_t k = 0; k < kc; ++k) {
-    const V b0 = O::load(bp), b1 = O::load(bp + W);
+    const V b0 = O::loadu(bp), b1 = O::loadu(bp + W);
     V a = O::bcast(ap + 0);
     c00 = O::fmadd(a, b0, c00);
     c01 = O::fmadd(a, b1, c01);
@@ -225,7 +226,7 @@ inline void micro_kernel(std::int64_t kc, const T* __restrict ap, const T* __res
     c50 = O::fmadd(a, b0, c50);
     c51 = O::fmadd(a, b1, c51);
     ap += 6;
-    bp += 2 * W;
+    bp += bstride;
   }
   const V va = O::set1(alpha);
   const V acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
@@ -253,10 +254,10 @@ inline void micro_kernel(std::int64_t kc, const T* __restrict ap, const T* __res
 }
 #else
 template <class T>
-inline void micro_kernel(std::int64_t kc, const T* __restrict ap, const T* __restrict bp, T* C,
-                         std::int64_t ldc, std::int64_t mr, std::int64_t nr, T alpha, T beta,
-                         bool first) {
-  micro_kernel_generic<T>(kc, ap, bp, C, ldc, mr, nr, alpha, beta, first);
+inline void micro_kernel(std::int64_t kc, const T* __restrict ap, const T* __restrict bp,
+                         std::int64_t bstride, T* C, std::int64_t ldc, std::int64_t mr,
+                         std::int64_t nr, T alpha, T beta, bool first) {
+  micro_kernel_generic<T>(kc, ap, bp, bstride, C, ldc, mr, nr, alpha, beta, first);
 }
 #endif
 
@@ -378,7 +379,13 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T al
   const std::int64_t mblocks = (M + TL::MC - 1) / TL::MC;
   const std::int64_t mc_len = round_up((M + mblocks - 1) / mblocks, TL::MR);
   const std::int64_t npanels = (N + TL::NR - 1) / TL::NR;
-  Scratch<T> bbuf(npanels * TL::NR * kc_len);
+  // With one M block, every B panel is used once per K slice, by that block's row panels one
+  // after the other (from L1): packing it would only copy it. Then the micro-kernel reads the
+  // full panels of a row-major B in place (rows ldb apart); only a partial last panel is packed.
+  const bool direct_b = !tb && mblocks == 1;
+  const std::int64_t full_panels = N / TL::NR;
+  Scratch<T> bbuf(direct_b ? (full_panels < npanels ? TL::NR * kc_len : 0)
+                           : npanels * TL::NR * kc_len);
   T* bp = bbuf.data();
   // Work items: (M block, group of B panels). Enough items to feed every thread even when M is
   // a single block.
@@ -388,7 +395,10 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T al
   for (std::int64_t k0 = 0; k0 < K; k0 += kc_len) {
     const std::int64_t kc = std::min(kc_len, K - k0);
     const bool first = k0 == 0;
-    pack_b(tb, B, ldb, k0, kc, N, bp);
+    if (!direct_b)
+      pack_b(tb, B, ldb, k0, kc, N, bp);
+    else if (full_panels < npanels)
+      pack_b(false, B + full_panels * TL::NR, ldb, k0, kc, N - full_panels * TL::NR, bp);
     const std::int64_t work = M * N * kc;
     parallel_for(0, items, work > 200000 ? 1 : items, [&](std::int64_t wb, std::int64_t we) {
       Scratch<T> abuf(mc_len * kc_len);
@@ -405,10 +415,16 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T al
                            p1 = std::min(npanels, p0 + panels_per_group);
         for (std::int64_t p = p0; p < p1; ++p) {
           const std::int64_t j0 = p * TL::NR, nr = std::min(TL::NR, N - j0);
+          const T* panel = bp + p * kc * TL::NR;
+          std::int64_t bstride = TL::NR;
+          if (direct_b) {
+            panel = p < full_panels ? B + k0 * ldb + j0 : bp;
+            bstride = p < full_panels ? ldb : TL::NR;
+          }
           for (std::int64_t ip = 0; ip * TL::MR < mc; ++ip) {
             const std::int64_t r0 = i0 + ip * TL::MR, mr = std::min(TL::MR, M - r0);
-            micro_kernel<T>(kc, ap + ip * kc * TL::MR, bp + p * kc * TL::NR, C + r0 * ldc + j0, ldc,
-                            mr, nr, alpha, beta, first);
+            micro_kernel<T>(kc, ap + ip * kc * TL::MR, panel, bstride, C + r0 * ldc + j0, ldc, mr,
+                            nr, alpha, beta, first);
           }
         }
       }

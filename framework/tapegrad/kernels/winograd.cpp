@@ -42,7 +42,8 @@ std::int64_t group_grain(const Conv2dGeometry& g, std::int64_t nb) {
   return std::max<std::int64_t>(1, (std::int64_t{1} << 18) / work);
 }
 
-// U [16][Co][C] = G w G^T for every (co, ci) of w [Co, C, 3, 3].
+// U [16][C][Co] = G w G^T for every (co, ci) of w [Co, C, 3, 3], transposed: as the GEMM's A
+// operand (op(A) = U^T) it packs from contiguous rows.
 template <class T>
 void weight_transform(const T* w, std::int64_t Co, std::int64_t C, T* U) {
   const T h = T(0.5);
@@ -59,7 +60,7 @@ void weight_transform(const T* w, std::int64_t Co, std::int64_t C, T* U) {
       for (int i = 0; i < 4; ++i) {
         const T u[4] = {t[i][0], h * (t[i][0] + t[i][1] + t[i][2]),
                         h * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
-        for (int j = 0; j < 4; ++j) U[((i * 4 + j) * Co + co) * C + ci] = u[j];
+        for (int j = 0; j < 4; ++j) U[((i * 4 + j) * C + ci) * Co + co] = u[j];
       }
     }
 }
@@ -267,7 +268,7 @@ void forward(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* 
       for (std::int64_t j = 0; j < m; ++j)
         input_transform(x + (n0 + j) * g.C * g.H * g.W, g, t, pl, V, ld, j * t.P);
       for (std::int64_t xi = 0; xi < kXi; ++xi)
-        gemm<T>(false, false, g.Co, m * t.P, g.C, T(1), U.data() + xi * g.Co * g.C, g.C,
+        gemm<T>(true, false, g.Co, m * t.P, g.C, T(1), U.data() + xi * g.Co * g.C, g.Co,
                 V + xi * g.C * ld, ld, T(0), M.data() + xi * g.Co * ld, ld);
       for (std::int64_t j = 0; j < m; ++j)
         output_transform(M.data(), bias, g, t, pl, ld, j * t.P, y + (n0 + j) * g.Co * g.OH * g.OW);
