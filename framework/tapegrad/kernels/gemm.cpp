@@ -40,10 +40,12 @@ struct Tile<double> {
 constexpr std::int64_t round_up(std::int64_t v, std::int64_t m) { return (v + m - 1) / m * m; }
 
 #if defined(__AVX2__) && defined(__FMA__)
-// dst[c * ldd + r] = src[r * lds + c] for an 8 x 8 float block.
-inline void transpose8x8(const float* src, std::int64_t lds, float* dst, std::int64_t ldd) {
+// dst[c * ldd + r] = src[r * lds + c] for an 8 x 8 float block (rows >= nrows read as zero).
+inline void transpose8x8(const float* src, std::int64_t lds, float* dst, std::int64_t ldd,
+                         int nrows = 8) {
   __m256 r[8], t[8];
-  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * lds);
+  for (int i = 0; i < 8; ++i)
+    r[i] = i < nrows ? _mm256_loadu_ps(src + i * lds) : _mm256_setzero_ps();
   for (int i = 0; i < 8; i += 2) {
     t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
     t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
@@ -110,7 +112,20 @@ void pack_a(bool ta, const T* A, std::int64_t lda, std::int64_t i0, std::int64_t
   for (std::int64_t p = 0; p * MR < mc; ++p) {
     T* dst = out + p * kc * MR;
     const std::int64_t r0 = i0 + p * MR, mr = std::min(MR, i0 + mc - r0);
-    for (std::int64_t k = 0; k < kc; ++k) {
+    std::int64_t k = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+    if constexpr (std::is_same_v<T, float>) {
+      // A not transposed: a full panel's 6 rows, 8 columns at a time, through a register
+      // transpose rather than one strided element at a time (the long-K weight-gradient GEMMs).
+      if (!ta && mr == MR)
+        for (; k + 8 <= kc; k += 8) {
+          alignas(32) float tmp[8][8];
+          transpose8x8(A + r0 * lda + k0 + k, lda, &tmp[0][0], 8, MR);
+          for (int i = 0; i < 8; ++i) std::memcpy(dst + (k + i) * MR, tmp[i], MR * sizeof(T));
+        }
+    }
+#endif
+    for (; k < kc; ++k) {
       T* d = dst + k * MR;
       if (!ta) {
         for (std::int64_t r = 0; r < mr; ++r) d[r] = A[(r0 + r) * lda + k0 + k];
