@@ -155,6 +155,16 @@ void check_conv(const Conv2dGeometry& g, std::uint32_t seed) {
               "forward no bias " + what);
   tg::kernels::conv2d_backward_weight<T>(xt.data(), gyt.data(), g, gw.data());
   check_close(gw, naive_wgrad(x, gy, g), tol * 100, "weight grad " + what);
+  // With the bias gradient from the same pass: gw unchanged, gb = gy summed per channel.
+  std::vector<double> want_gb(static_cast<std::size_t>(g.Co), 0.0);
+  for (std::int64_t n = 0; n < g.N; ++n)
+    for (std::int64_t co = 0; co < g.Co; ++co)
+      for (std::int64_t l = 0; l < g.OH * g.OW; ++l)
+        want_gb[co] += gy[static_cast<std::size_t>((n * g.Co + co) * g.OH * g.OW + l)];
+  std::vector<T> gw_b(w.size(), T(7)), gb(static_cast<std::size_t>(g.Co), T(7));
+  tg::kernels::conv2d_backward_weight<T>(xt.data(), gyt.data(), g, gw_b.data(), gb.data());
+  REQUIRE(gw_b == gw);
+  check_close(gb, want_gb, tol * 10, "bias grad " + what);
   tg::kernels::conv2d_backward_input<T>(gyt.data(), wt.data(), g, gx.data());
   check_close(gx, naive_igrad(w, gy, g), tol * 10, "input grad " + what);
   if (tg::kernels::conv2d_has_columns(g)) {
@@ -166,6 +176,11 @@ void check_conv(const Conv2dGeometry& g, std::uint32_t seed) {
     REQUIRE(y2 == y);
     tg::kernels::conv2d_backward_weight_columns<T>(cols.data(), gyt.data(), g, gw2.data());
     check_close(gw2, naive_wgrad(x, gy, g), tol * 100, "weight grad from columns " + what);
+    std::vector<T> gw3(w.size(), T(7)), gb3(static_cast<std::size_t>(g.Co), T(7));
+    tg::kernels::conv2d_backward_weight_columns<T>(cols.data(), gyt.data(), g, gw3.data(),
+                                                   gb3.data());
+    REQUIRE(gw3 == gw2);
+    check_close(gb3, want_gb, tol * 10, "bias grad from columns " + what);
   }
 }
 

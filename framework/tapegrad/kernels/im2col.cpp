@@ -345,6 +345,33 @@ void add_partials(T* gw, const std::vector<T>& partial, std::int64_t chunks, std
 }  // namespace
 
 template <class T>
+void conv2d_add_bias_sums(const T* gy, const Conv2dGeometry& g, std::int64_t n0, std::int64_t n1,
+                          double* acc) {
+  constexpr std::int64_t L = kLanes<T>;
+  const std::int64_t P = g.OH * g.OW;
+  for (std::int64_t n = n0; n < n1; ++n)
+    for (std::int64_t co = 0; co < g.Co; ++co) {
+      const T* row = gy + (n * g.Co + co) * P;
+      Vec<T> part{};
+      std::int64_t l = 0;
+      for (; l + L <= P; l += L) part += loadv(row + l);
+      double s = 0;
+      for (; l < P; ++l) s += static_cast<double>(row[l]);
+      for (std::int64_t k = 0; k < L; ++k) s += static_cast<double>(part[k]);
+      acc[co] += s;
+    }
+}
+
+template <class T>
+void conv2d_bias_from_sums(const double* acc, std::int64_t chunks, std::int64_t Co, T* gb) {
+  for (std::int64_t co = 0; co < Co; ++co) {
+    double s = 0;
+    for (std::int64_t ch = 0; ch < chunks; ++ch) s += acc[ch * Co + co];
+    gb[co] = static_cast<T>(s);
+  }
+}
+
+template <class T>
 void im2col(const T* x, std::int64_t C, const Conv2dGeometry& g, T* cols) {
   im2col_ld(x, C, g, cols, g.OH * g.OW);
 }
@@ -463,18 +490,20 @@ void conv2d_backward_input(const T* gy, const T* w, const Conv2dGeometry& g, T* 
 }
 
 template <class T>
-void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T* gw) {
+void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T* gw, T* gb) {
   const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
   const std::int64_t K = Cg * g.kH * g.kW, L = g.OH * g.OW;
   const std::int64_t wsize = g.Co * K;
   const bool pointwise = is_pointwise(g);
-  if (winograd::applicable(g)) return winograd::backward_weight<T>(x, nullptr, gy, g, gw);
+  if (winograd::applicable(g)) return winograd::backward_weight<T>(x, nullptr, gy, g, gw, gb);
   std::fill(gw, gw + wsize, T(0));
+  if (gb) std::fill(gb, gb + g.Co, T(0));
   if (g.N == 0) return;
   // One partial sum per chunk of samples; the chunks are fixed by the thread count alone.
   const std::int64_t chunks =
       std::max<std::int64_t>(1, std::min<std::int64_t>(num_threads(), g.N / sample_grain(g)));
   std::vector<T> partial(static_cast<std::size_t>((chunks - 1) * wsize));
+  std::vector<double> bias_acc(gb ? static_cast<std::size_t>(chunks * g.Co) : 0);
   if (std::fill(partial.begin(), partial.end(), T(0)); use_direct(g)) {
     const PaddedImage p = padded_image<T>(g);
     parallel_for(0, chunks, 1, [&](std::int64_t cb, std::int64_t ce) {
@@ -485,6 +514,7 @@ void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T*
         for (std::int64_t n = g.N * ch / chunks; n < g.N * (ch + 1) / chunks; ++n) {
           pad_image(x + n * g.C * g.H * g.W, g.C, g, p, xp.data());
           direct_wgrad_dispatch(xp.data(), p, gy + n * g.Co * L, g, gpad.data(), acc);
+          if (gb) conv2d_add_bias_sums(gy, g, n, n + 1, bias_acc.data() + ch * g.Co);
         }
       }
     });
@@ -516,20 +546,24 @@ void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T*
             gemm<T>(false, true, Cog, K, ld, T(1), G, ld, B, ld, s0 == n0 ? T(0) : T(1),
                     acc + grp * Cog * K, K);
           }
+          if (gb) conv2d_add_bias_sums(gy, g, s0, s0 + m, bias_acc.data() + ch * g.Co);
         }
       }
     });
   }
   add_partials(gw, partial, chunks, wsize);
+  if (gb) conv2d_bias_from_sums(bias_acc.data(), chunks, g.Co, gb);
 }
 
 template <class T>
-void conv2d_backward_weight_columns(const T* columns, const T* gy, const Conv2dGeometry& g, T* gw) {
+void conv2d_backward_weight_columns(const T* columns, const T* gy, const Conv2dGeometry& g, T* gw,
+                                    T* gb) {
   const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
   const std::int64_t K = Cg * g.kH * g.kW, L = g.OH * g.OW;
   const std::int64_t wsize = g.Co * K;
-  if (winograd::applicable(g)) return winograd::backward_weight<T>(nullptr, columns, gy, g, gw);
+  if (winograd::applicable(g)) return winograd::backward_weight<T>(nullptr, columns, gy, g, gw, gb);
   std::fill(gw, gw + wsize, T(0));
+  if (gb) std::fill(gb, gb + g.Co, T(0));
   if (g.N == 0) return;
   // The forward's groups of nb samples; each thread sums a contiguous range of them.
   const std::int64_t nb = images_per_gemm(K, L, g.N), groups_n = (g.N + nb - 1) / nb;
@@ -537,6 +571,7 @@ void conv2d_backward_weight_columns(const T* columns, const T* gy, const Conv2dG
       1, std::min<std::int64_t>(num_threads(),
                                 groups_n / std::max<std::int64_t>(1, sample_grain(g) / nb)));
   std::vector<T> partial(static_cast<std::size_t>((chunks - 1) * wsize));
+  std::vector<double> bias_acc(gb ? static_cast<std::size_t>(chunks * g.Co) : 0);
   parallel_for(0, chunks, 1, [&](std::int64_t cb, std::int64_t ce) {
     Scratch<T> gys(nb > 1 ? Cog * nb * L : 0);
     for (std::int64_t ch = cb; ch < ce; ++ch) {
@@ -554,19 +589,25 @@ void conv2d_backward_weight_columns(const T* columns, const T* gy, const Conv2dG
           gemm<T>(false, true, Cog, K, ld, T(1), G, ld, cols, ld, c == c0 ? T(0) : T(1),
                   acc + grp * Cog * K, K);
         }
+        if (gb) conv2d_add_bias_sums(gy, g, n0, n0 + m, bias_acc.data() + ch * g.Co);
       }
     }
   });
   add_partials(gw, partial, chunks, wsize);
+  if (gb) conv2d_bias_from_sums(bias_acc.data(), chunks, g.Co, gb);
 }
 
-#define TG_INSTANTIATE(T)                                                                       \
-  template void im2col<T>(const T*, std::int64_t, const Conv2dGeometry&, T*);                   \
-  template void col2im<T>(const T*, std::int64_t, const Conv2dGeometry&, T*);                   \
-  template void conv2d_forward<T>(const T*, const T*, const T*, const Conv2dGeometry&, T*, T*); \
-  template void conv2d_backward_input<T>(const T*, const T*, const Conv2dGeometry&, T*);        \
-  template void conv2d_backward_weight<T>(const T*, const T*, const Conv2dGeometry&, T*);       \
-  template void conv2d_backward_weight_columns<T>(const T*, const T*, const Conv2dGeometry&, T*);
+#define TG_INSTANTIATE(T)                                                                        \
+  template void im2col<T>(const T*, std::int64_t, const Conv2dGeometry&, T*);                    \
+  template void col2im<T>(const T*, std::int64_t, const Conv2dGeometry&, T*);                    \
+  template void conv2d_forward<T>(const T*, const T*, const T*, const Conv2dGeometry&, T*, T*);  \
+  template void conv2d_backward_input<T>(const T*, const T*, const Conv2dGeometry&, T*);         \
+  template void conv2d_backward_weight<T>(const T*, const T*, const Conv2dGeometry&, T*, T*);    \
+  template void conv2d_backward_weight_columns<T>(const T*, const T*, const Conv2dGeometry&, T*, \
+                                                  T*);                                           \
+  template void conv2d_add_bias_sums<T>(const T*, const Conv2dGeometry&, std::int64_t,           \
+                                        std::int64_t, double*);                                  \
+  template void conv2d_bias_from_sums<T>(const double*, std::int64_t, std::int64_t, T*);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 #undef TG_INSTANTIATE

@@ -54,14 +54,28 @@ void conv2d_backward_input(const T* gy, const T* w, const Conv2dGeometry& g, T* 
 
 // gw [Co, C/groups, kH, kW] = the gradient of sum(conv(x, w) * gy) with respect to w
 // (overwritten). Samples are summed in chunks, one per thread, then the chunks in order: the
-// result is bit-identical for a given thread count.
+// result is bit-identical for a given thread count. When gb is not null, the bias gradient
+// gb [Co] (gy summed over samples and positions) is computed in the same pass over gy, with the
+// same chunks.
 template <class T>
-void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T* gw);
+void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T* gw,
+                            T* gb = nullptr);
 
-// The same gradient from the columns conv2d_forward left in `columns` (same geometry). Groups of
-// samples are summed in chunks, one per thread, then the chunks in order: bit-identical for a
+// The same gradients from the columns conv2d_forward left in `columns` (same geometry). Groups
+// of samples are summed in chunks, one per thread, then the chunks in order: bit-identical for a
 // given thread count.
 template <class T>
-void conv2d_backward_weight_columns(const T* columns, const T* gy, const Conv2dGeometry& g, T* gw);
+void conv2d_backward_weight_columns(const T* columns, const T* gy, const Conv2dGeometry& g, T* gw,
+                                    T* gb = nullptr);
+
+// acc[co] += the sum of gy's planes (n, co) for samples n0 .. n1 - 1: each plane in kLanes
+// interleaved partial sums of T (a fixed order that vectorises), those added in double.
+template <class T>
+void conv2d_add_bias_sums(const T* gy, const Conv2dGeometry& g, std::int64_t n0, std::int64_t n1,
+                          double* acc);
+
+// gb[co] = the sums of `chunks` chunks of conv2d_add_bias_sums (acc [chunks][Co]), in order.
+template <class T>
+void conv2d_bias_from_sums(const double* acc, std::int64_t chunks, std::int64_t Co, T* gb);
 
 }  // namespace tg::kernels

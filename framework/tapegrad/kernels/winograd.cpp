@@ -297,17 +297,20 @@ void backward_input(const T* gy, const T* w, const Conv2dGeometry& g, T* gx) {
 }
 
 template <class T>
-void backward_weight(const T* x, const T* saved, const T* gy, const Conv2dGeometry& g, T* gw) {
+void backward_weight(const T* x, const T* saved, const T* gy, const Conv2dGeometry& g, T* gw,
+                     T* gb) {
   const Tiles t = tiles_of(g);
   const std::int64_t usize = kXi * g.Co * g.C;
   if (g.N == 0) {
     std::fill(gw, gw + g.Co * g.C * 9, T(0));
+    if (gb) std::fill(gb, gb + g.Co, T(0));
     return;
   }
   const std::int64_t nb = images_per_group(g, t), groups_n = (g.N + nb - 1) / nb;
   const std::int64_t chunks = std::max<std::int64_t>(
       1, std::min<std::int64_t>(num_threads(), groups_n / group_grain(g, nb)));
   std::vector<T> dU(static_cast<std::size_t>(chunks * usize));
+  std::vector<double> bias_acc(gb ? static_cast<std::size_t>(chunks * g.Co) : 0);
   parallel_for(0, chunks, 1, [&](std::int64_t kb, std::int64_t ke) {
     Scratch<T> vbuf(saved ? 0 : kXi * g.C * (nb * t.P + kPadCols));
     Scratch<T> dM(kXi * g.Co * (nb * t.P + kPadCols));
@@ -326,18 +329,20 @@ void backward_weight(const T* x, const T* saved, const T* gy, const Conv2dGeomet
         for (std::int64_t xi = 0; xi < kXi; ++xi)
           gemm<T>(false, true, g.Co, g.C, m * t.P, T(1), dM.data() + xi * g.Co * ld, ld,
                   V + xi * g.C * ld, ld, c == c0 ? T(0) : T(1), acc + xi * g.Co * g.C, g.C);
+        if (gb) conv2d_add_bias_sums(gy, g, n0, n0 + m, bias_acc.data() + ch * g.Co);
       }
     }
   });
   for (std::int64_t ch = 1; ch < chunks; ++ch)
     for (std::int64_t i = 0; i < usize; ++i) dU[i] += dU[ch * usize + i];
   weight_untransform(dU.data(), g.Co, g.C, gw);
+  if (gb) conv2d_bias_from_sums(bias_acc.data(), chunks, g.Co, gb);
 }
 
 #define TG_INSTANTIATE(T)                                                                \
   template void forward<T>(const T*, const T*, const T*, const Conv2dGeometry&, T*, T*); \
   template void backward_input<T>(const T*, const T*, const Conv2dGeometry&, T*);        \
-  template void backward_weight<T>(const T*, const T*, const T*, const Conv2dGeometry&, T*);
+  template void backward_weight<T>(const T*, const T*, const T*, const Conv2dGeometry&, T*, T*);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 #undef TG_INSTANTIATE

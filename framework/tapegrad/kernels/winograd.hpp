@@ -35,9 +35,11 @@ template <class T>
 void backward_input(const T* gy, const T* w, const Conv2dGeometry& g, T* gx);
 
 // gw [Co, C, 3, 3] = the gradient with respect to w (overwritten), from the transformed input
-// forward() saved, or from x when `saved` is null. Groups of samples are summed in chunks, one
-// per thread, then the chunks in order: bit-identical for a given thread count.
+// forward() saved, or from x when `saved` is null; and, when gb is not null, the bias gradient
+// gb [Co] in the same pass over gy. Groups of samples are summed in chunks, one per thread, then
+// the chunks in order: bit-identical for a given thread count.
 template <class T>
-void backward_weight(const T* x, const T* saved, const T* gy, const Conv2dGeometry& g, T* gw);
+void backward_weight(const T* x, const T* saved, const T* gy, const Conv2dGeometry& g, T* gw,
+                     T* gb);
 
 }  // namespace tg::kernels::winograd

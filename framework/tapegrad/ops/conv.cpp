@@ -6,6 +6,10 @@
 // (G is the incoming gradient of each op's output; all follow from <G, A(u, v)> identities.)
 #include "tapegrad/ops/conv.hpp"
 
+#include <tuple>
+#include <utility>
+#include <vector>
+
 #include "tapegrad/autograd/grad_mode.hpp"
 #include "tapegrad/kernels/im2col.hpp"
 #include "tapegrad/ops/detail.hpp"
@@ -100,27 +104,16 @@ Tensor bias_grad(const Tensor& gy) {
   Tensor out = Tensor::empty({s[1]}, gy.dtype());
   {
     const Tensor gc = contig(gy);
+    kernels::Conv2dGeometry g;
+    g.N = s[0];
+    g.Co = s[1];
+    g.OH = s[2];
+    g.OW = s[3];
     detail::dispatch_floating(gy.dtype(), "conv2d", [&](auto tag) {
       using T = decltype(tag);
-      const T* g = gc.data_ptr<T>();
-      T* o = out.data_ptr<T>();
-      const std::int64_t L = s[2] * s[3];
-      for (std::int64_t co = 0; co < s[1]; ++co) {
-        double acc = 0;
-        for (std::int64_t n = 0; n < s[0]; ++n) {
-          // One plane in kLanes interleaved partial sums (a fixed order that vectorises), then
-          // their sum in double.
-          constexpr std::int64_t kLanes = 32 / sizeof(T);
-          const T* row = g + (n * s[1] + co) * L;
-          T part[kLanes] = {};
-          std::int64_t l = 0;
-          for (; l + kLanes <= L; l += kLanes)
-            for (std::int64_t k = 0; k < kLanes; ++k) part[k] += row[l + k];
-          for (; l < L; ++l) acc += static_cast<double>(row[l]);
-          for (std::int64_t k = 0; k < kLanes; ++k) acc += static_cast<double>(part[k]);
-        }
-        o[co] = static_cast<T>(acc);
-      }
+      std::vector<double> acc(static_cast<std::size_t>(g.Co), 0.0);
+      kernels::conv2d_add_bias_sums<T>(gc.data_ptr<T>(), g, 0, g.N, acc.data());
+      kernels::conv2d_bias_from_sums<T>(acc.data(), 1, g.Co, out.data_ptr<T>());
     });
   }
   record("conv2d_bias_grad", {gy}, out, {}, [s](const Tensor& G, const Tensor&) {
@@ -129,19 +122,27 @@ Tensor bias_grad(const Tensor& gy) {
   return out;
 }
 
-// dL/dw from the columns the forward kept (im2col columns, or the Winograd-transformed input;
-// not recorded: used only without create_graph).
-Tensor weight_grad_from_columns(const Tensor& cols, const Tensor& x, const Tensor& gy,
-                                const Tensor& w, const Conv2dOptions& o) {
+// dL/dw, and dL/db when with_bias, without recording (used only without create_graph): from the
+// columns the forward kept (im2col columns, or the Winograd-transformed input) when `cols` is
+// defined, else from x; the bias gradient comes from the same pass over gy.
+std::pair<Tensor, Tensor> weight_bias_grad(const Tensor& cols, const Tensor& x, const Tensor& gy,
+                                           const Tensor& w, const Conv2dOptions& o,
+                                           bool with_bias) {
   const kernels::Conv2dGeometry g = geometry("conv2d_weight_grad", x.shape(), w.shape(), o);
-  Tensor out = Tensor::empty(w.shape(), x.dtype());
-  const Tensor gc = contig(gy);
+  Tensor gw = Tensor::empty(w.shape(), x.dtype());
+  Tensor gb = with_bias ? Tensor::empty({g.Co}, x.dtype()) : Tensor();
+  const Tensor gc = contig(gy), xc = cols.defined() ? Tensor() : contig(x);
   detail::dispatch_floating(x.dtype(), "conv2d_weight_grad", [&](auto tag) {
     using T = decltype(tag);
-    kernels::conv2d_backward_weight_columns<T>(cols.data_ptr<T>(), gc.data_ptr<T>(), g,
-                                               out.data_ptr<T>());
+    T* b = with_bias ? gb.data_ptr<T>() : nullptr;
+    if (cols.defined())
+      kernels::conv2d_backward_weight_columns<T>(cols.data_ptr<T>(), gc.data_ptr<T>(), g,
+                                                 gw.data_ptr<T>(), b);
+    else
+      kernels::conv2d_backward_weight<T>(xc.data_ptr<T>(), gc.data_ptr<T>(), g, gw.data_ptr<T>(),
+                                         b);
   });
-  return out;
+  return {gw, gb};
 }
 
 }  // namespace
@@ -173,14 +174,19 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Conv2dOptions o
     });
   }
   auto backward = [x, w, b, o, cols](const Tensor& gy, const Tensor&) {
-    Tensor gw;
+    Tensor gw, gb;
+    const bool want_b = b.defined() && b.requires_grad();
     if (w.requires_grad()) {
-      // Without create_graph, from the kept columns; with it, through the recorded op.
-      gw = cols.defined() && !is_grad_enabled() ? weight_grad_from_columns(cols, x, gy, w, o)
-                                                : conv2d_weight_grad(x, gy, w.shape(), o);
+      // Without create_graph, straight from the kernels (the kept columns; the bias gradient in
+      // the same pass over gy); with it, through the recorded ops.
+      if (!is_grad_enabled())
+        std::tie(gw, gb) = weight_bias_grad(cols, x, gy, w, o, want_b);
+      else
+        gw = conv2d_weight_grad(x, gy, w.shape(), o);
     }
+    if (want_b && !gb.defined()) gb = bias_grad(gy);
     TensorList grads{x.requires_grad() ? conv2d_input_grad(gy, w, x.shape(), o) : Tensor(), gw};
-    if (b.defined()) grads.push_back(b.requires_grad() ? bias_grad(gy) : Tensor());
+    if (b.defined()) grads.push_back(gb);
     return grads;
   };
   if (b.defined())
