@@ -328,6 +328,13 @@ TEST_CASE("gradcheck: max_pool2d", "[nn][pool]") {
       TensorList{x});
   REQUIRE_GRADCHECK([](const TensorList& t) { return max_pool2d(t[0], 2, 2, 1, 1, true); },
                     TensorList{x});
+  // The backward writes a plane in one pass when every argmax lies in its own 2x2 window: a 2x2
+  // pool with an odd last row and column (left at zero), and a 3x3 stride-2 pool whose outputs
+  // fit that test's shape (2 * OH <= H) but whose argmaxes may lie outside it (the scatter then
+  // starts the plane again).
+  Tensor xo = leaf({2, 2, 7, 9}, 82);
+  REQUIRE_GRADCHECK([](const TensorList& t) { return max_pool2d(t[0], 2); }, TensorList{xo});
+  REQUIRE_GRADCHECK([](const TensorList& t) { return max_pool2d(t[0], 3, 2); }, TensorList{xo});
 }
 
 TEST_CASE("gradcheck: max_pool2d non-contiguous and unbatched, second order", "[nn][pool]") {

@@ -183,14 +183,42 @@ void max_pool2d_forward(const T* x, const Pool2dGeometry& g, T* y, std::int64_t*
 }
 
 template <class T>
-void pool_scatter(const T* gy, const std::int64_t* idx, std::int64_t planes, std::int64_t in_size,
-                  std::int64_t out_size, T* gx) {
+void pool_scatter(const T* gy, const std::int64_t* idx, std::int64_t planes, std::int64_t H,
+                  std::int64_t W, std::int64_t OH, std::int64_t OW, T* gx) {
+  const std::int64_t in_size = H * W, out_size = OH * OW;
+  // When every index lies in its own disjoint 2x2 window (the common 2x2 stride-2 pool), each
+  // input position receives at most one output's gradient: the plane is written in one pass,
+  // zeros included, instead of being zero-filled and then scattered into.
+  const bool disjoint = 2 * OH <= H && 2 * OW <= W;
   parallel_for(0, planes, plane_grain(out_size + in_size), [&](std::int64_t b, std::int64_t e) {
     for (std::int64_t p = b; p < e; ++p) {
       T* gp = gx + p * in_size;
-      std::fill(gp, gp + in_size, T(0));
       const T* yp = gy + p * out_size;
       const std::int64_t* ip = idx + p * out_size;
+      bool in_window = disjoint;
+      for (std::int64_t oh = 0; in_window && oh < OH; ++oh) {
+        T *r0 = gp + 2 * oh * W, *r1 = r0 + W;
+        const T* yr = yp + oh * OW;
+        const std::int64_t* ir = ip + oh * OW;
+        bool bad = false;
+        for (std::int64_t ow = 0; ow < OW; ++ow) {
+          const std::int64_t k = ir[ow] - (2 * oh * W + 2 * ow);
+          const T g = yr[ow];
+          r0[2 * ow] = k == 0 ? g : T(0);
+          r0[2 * ow + 1] = k == 1 ? g : T(0);
+          r1[2 * ow] = k == W ? g : T(0);
+          r1[2 * ow + 1] = k == W + 1 ? g : T(0);
+          bad |= (k != 0) & (k != 1) & (k != W) & (k != W + 1);
+        }
+        std::fill(r0 + 2 * OW, r0 + W, T(0));
+        std::fill(r1 + 2 * OW, r1 + W, T(0));
+        in_window = !bad;
+      }
+      if (in_window) {
+        std::fill(gp + 2 * OH * W, gp + in_size, T(0));
+        continue;
+      }
+      std::fill(gp, gp + in_size, T(0));
       for (std::int64_t o = 0; o < out_size; ++o)
         if (ip[o] >= 0) gp[ip[o]] += yp[o];
     }
@@ -309,7 +337,7 @@ void adaptive_avg_pool2d_backward(const T* gy, const Pool2dGeometry& g, T* gx) {
 #define TG_INSTANTIATE(T)                                                                  \
   template void max_pool2d_forward<T>(const T*, const Pool2dGeometry&, T*, std::int64_t*); \
   template void pool_scatter<T>(const T*, const std::int64_t*, std::int64_t, std::int64_t, \
-                                std::int64_t, T*);                                         \
+                                std::int64_t, std::int64_t, std::int64_t, T*);             \
   template void pool_gather<T>(const T*, const std::int64_t*, std::int64_t, std::int64_t,  \
                                std::int64_t, T*);                                          \
   template void avg_pool2d_forward<T>(const T*, const Pool2dGeometry&, bool, T*);          \

@@ -15,12 +15,13 @@ struct Pool2dGeometry {
 template <class T>
 void max_pool2d_forward(const T* x, const Pool2dGeometry& g, T* y, std::int64_t* idx);
 
-// gx[p, idx[p, o]] += gy[p, o] over all outputs o of every plane p (gx is overwritten first;
-// idx < 0, a window made only of padding, is skipped; gather gives 0 there).
-// The adjoint of pool_gather.
+// gx[p, idx[p, o]] += gy[p, o] over all outputs o of every plane p (gx [planes, H, W] is
+// overwritten first; idx < 0, a window made only of padding, is skipped; gather gives 0 there).
+// The adjoint of pool_gather. One pass per plane when every index lies in its own disjoint 2x2
+// window.
 template <class T>
-void pool_scatter(const T* gy, const std::int64_t* idx, std::int64_t planes, std::int64_t in_size,
-                  std::int64_t out_size, T* gx);
+void pool_scatter(const T* gy, const std::int64_t* idx, std::int64_t planes, std::int64_t H,
+                  std::int64_t W, std::int64_t OH, std::int64_t OW, T* gx);
 // y[p, o] = x[p, idx[p, o]].
 template <class T>
 void pool_gather(const T* x, const std::int64_t* idx, std::int64_t planes, std::int64_t in_size,

@@ -114,14 +114,15 @@ Tensor max_pool_gather(const Tensor& x, const Tensor& idx);
 // gx of shape x_shape with g added at the argmax positions idx (same shape as g).
 Tensor max_pool_scatter(const Tensor& g, const Tensor& idx, const Shape& x_shape) {
   Tensor out = Tensor::empty(x_shape, g.dtype());
-  const std::int64_t in_size = x_shape[x_shape.size() - 2] * x_shape[x_shape.size() - 1];
-  const std::int64_t out_size = idx.shape()[idx.shape().size() - 2] * idx.shape().back();
+  const std::int64_t H = x_shape[x_shape.size() - 2], W = x_shape[x_shape.size() - 1];
+  const std::int64_t OH = idx.shape()[idx.shape().size() - 2], OW = idx.shape().back();
   {
     const Tensor gc = contig(g);
     detail::dispatch_floating(g.dtype(), "max_pool2d_backward", [&](auto tag) {
       using T = decltype(tag);
       kernels::pool_scatter<T>(gc.data_ptr<T>(), idx.data_ptr<std::int64_t>(),
-                               idx.numel() / out_size, in_size, out_size, out.data_ptr<T>());
+                               idx.numel() / std::max<std::int64_t>(OH * OW, 1), H, W, OH, OW,
+                               out.data_ptr<T>());
     });
   }
   record("max_pool2d_backward", {g}, out, {},
