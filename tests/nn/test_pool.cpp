@@ -332,9 +332,40 @@ TEST_CASE("gradcheck: max_pool2d", "[nn][pool]") {
   // pool with an odd last row and column (left at zero), and a 3x3 stride-2 pool whose outputs
   // fit that test's shape (2 * OH <= H) but whose argmaxes may lie outside it (the scatter then
   // starts the plane again).
-  Tensor xo = leaf({2, 2, 7, 9}, 82);
+  Tensor xo = leaf({2, 2, 7, 19}, 82);  // 9 outputs per row: 8 vectorised, 1 scalar
   REQUIRE_GRADCHECK([](const TensorList& t) { return max_pool2d(t[0], 2); }, TensorList{xo});
   REQUIRE_GRADCHECK([](const TensorList& t) { return max_pool2d(t[0], 3, 2); }, TensorList{xo});
+}
+
+TEST_CASE("max_pool2d backward in float32 equals the float64 one", "[nn][pool]") {
+  // The float32 2x2 backward has a vectorised row (8 outputs at a time); the gradient values are
+  // only moved, so float32 and float64 agree exactly. Rows of 9 and 14 outputs (vector + scalar
+  // tail, the LeNet / CNN pools; 8, no tail), and a 3x3 stride-2 pool whose argmaxes may leave
+  // the 2x2 window.
+  for (const Shape& xs : {Shape{2, 3, 7, 19}, Shape{2, 3, 7, 17}, Shape{2, 2, 28, 28}}) {
+    for (int k : {2, 3}) {
+      INFO("x " << shape_str(xs) << " kernel " << k);
+      Tensor x64 = leaf(xs, 83), x32 = x64.detach().to(DType::Float32);
+      x32.requires_grad_();
+      Tensor y64 = max_pool2d(x64, k, 2), y32 = max_pool2d(x32, k, 2);
+      const Tensor gy = leaf(y64.shape(), 84).detach();
+      y64.backward(gy);
+      y32.backward(gy.to(DType::Float32));
+      const auto g64 = x64.grad().to_vector<double>();
+      const auto g32 = x32.grad().to_vector<float>();
+      REQUIRE(g32.size() == g64.size());
+      for (std::size_t i = 0; i < g64.size(); ++i) {
+        INFO("at " << i);
+        // 2x2: each input gets at most one gradient, moved exactly; 3x3 stride 2 windows
+        // overlap, so a float32 sum of up to four of them may round differently.
+        const double want = static_cast<float>(g64[i]);
+        if (k == 2)
+          REQUIRE(static_cast<double>(g32[i]) == want);
+        else
+          REQUIRE(std::abs(static_cast<double>(g32[i]) - g64[i]) <= 1e-6 * (1 + std::abs(g64[i])));
+      }
+    }
+  }
 }
 
 TEST_CASE("gradcheck: max_pool2d non-contiguous and unbatched, second order", "[nn][pool]") {

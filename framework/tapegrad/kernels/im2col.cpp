@@ -39,30 +39,6 @@ inline std::int64_t sample_grain(const Conv2dGeometry& g) {
   return std::max<std::int64_t>(1, (std::int64_t{1} << 18) / work);
 }
 
-// Short row copies (a conv row is often 5-30 elements), written with vectors so that GCC neither
-// adds an overlap check nor turns the loop into a memmove call per row. A copy of n >= lanes
-// ends with a vector that overlaps the previous one, so no scalar tail is needed.
-template <class T>
-inline void copy_row(const T* __restrict src, T* __restrict dst, std::int64_t n) {
-  constexpr std::int64_t L = kLanes<T>;
-  // Up to four vectors without a loop (GCC would turn a copy loop back into a memcpy call).
-  if (n < L) {
-    for (std::int64_t k = 0; k < n; ++k) dst[k] = src[k];
-  } else if (n <= 2 * L) {
-    const Vec<T> a = loadv(src), b = loadv(src + n - L);
-    storev(dst, a);
-    storev(dst + n - L, b);
-  } else if (n <= 4 * L) {
-    const Vec<T> a = loadv(src), b = loadv(src + L), c = loadv(src + n - 2 * L),
-                 d = loadv(src + n - L);
-    storev(dst, a);
-    storev(dst + L, b);
-    storev(dst + n - 2 * L, c);
-    storev(dst + n - L, d);
-  } else {
-    std::memcpy(dst, src, static_cast<std::size_t>(n) * sizeof(T));
-  }
-}
 template <class T>
 inline void add_row(const T* __restrict src, T* __restrict dst, std::int64_t n) {
   std::int64_t k = 0;
@@ -129,7 +105,7 @@ inline void direct_row(const T* xp, const PaddedImage& p, std::int64_t Cg, std::
   } else {
     alignas(32) T buf[NV * L];
     for (int v = 0; v < NV; ++v) storev(buf + v * L, acc[v]);
-    for (std::int64_t k = 0; k < valid; ++k) out[k] = buf[k];
+    copy_row(buf, out, std::min<std::int64_t>(valid, NV * L));  // (valid <= NV * L)
   }
 }
 
@@ -212,7 +188,7 @@ void direct_wgrad_image(const T* xp, const PaddedImage& p, const T* gy, const Co
     const T* gc = gy + co * Lo;
     for (std::int64_t oh = 0; oh < g.OH; ++oh) {
       T* row = gpad + oh * OWv;
-      std::copy(gc + oh * g.OW, gc + (oh + 1) * g.OW, row);
+      copy_row(gc + oh * g.OW, row, g.OW);
       std::fill(row + g.OW, row + OWv, T(0));
     }
     for (std::int64_t c = 0; c < Cg; ++c)

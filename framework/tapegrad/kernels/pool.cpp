@@ -182,6 +182,76 @@ void max_pool2d_forward(const T* x, const Pool2dGeometry& g, T* y, std::int64_t*
                });
 }
 
+#if defined(__AVX2__)
+// Eight outputs of a 2x2 pool's backward at a time: each gradient goes to the window position
+// its index names (k = idx - the window's first position: 0, 1, W or W + 1), zero to the other
+// three; the two input rows are written whole. A last partial group of outputs goes through a
+// padded copy. Sets `bad` when an index is outside its window.
+inline void pool2x2_scatter_row_avx2(const float* yr, const std::int64_t* ir, std::int64_t base,
+                                     std::int64_t W, std::int64_t OW, float* r0, float* r1,
+                                     bool& bad) {
+  const __m256i lane = _mm256_setr_epi64x(0, 2, 4, 6);
+  const __m256i k0 = _mm256_setzero_si256(), k1 = _mm256_set1_epi32(1),
+                kW = _mm256_set1_epi32(static_cast<int>(W)),
+                kW1 = _mm256_set1_epi32(static_cast<int>(W + 1));
+  __m256i outside = _mm256_setzero_si256();
+  // Outputs yv[0..8) with indices iv, whose first window starts at `first`, into d0[0..16) and
+  // d1[0..16) (the two input rows).
+  const __m256i lane32 = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const auto block = [&](const float* yv, const std::int64_t* iv, std::int64_t first, float* d0,
+                         float* d1, int count) {
+    const __m256 g = _mm256_loadu_ps(yv);
+    const __m256i start = _mm256_add_epi64(_mm256_set1_epi64x(first), lane);
+    const __m256i dlo =
+        _mm256_sub_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(iv)), start);
+    const __m256i dhi =
+        _mm256_sub_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(iv + 4)),
+                         _mm256_add_epi64(start, _mm256_set1_epi64x(8)));
+    // The low 32 bits of each 64-bit difference, in order; the high 32 bits must be zero.
+    const __m256i k = _mm256_permutevar8x32_epi32(
+        _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(dlo), _mm256_castsi256_ps(dhi),
+                                              _MM_SHUFFLE(2, 0, 2, 0))),
+        _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7));
+    const __m256i high = _mm256_or_si256(_mm256_srli_epi64(dlo, 32), _mm256_srli_epi64(dhi, 32));
+    const __m256i m0 = _mm256_cmpeq_epi32(k, k0), m1 = _mm256_cmpeq_epi32(k, k1),
+                  mW = _mm256_cmpeq_epi32(k, kW), mW1 = _mm256_cmpeq_epi32(k, kW1);
+    const __m256i any = _mm256_or_si256(_mm256_or_si256(m0, m1), _mm256_or_si256(mW, mW1));
+    outside = _mm256_or_si256(
+        outside, _mm256_or_si256(_mm256_andnot_si256(any, _mm256_set1_epi32(-1)), high));
+    const auto row = [&](__m256i me, __m256i mo, float* dst) {
+      const __m256 e = _mm256_and_ps(g, _mm256_castsi256_ps(me)),
+                   o = _mm256_and_ps(g, _mm256_castsi256_ps(mo));
+      const __m256 lo = _mm256_unpacklo_ps(e, o), hi = _mm256_unpackhi_ps(e, o);
+      const __m256 v0 = _mm256_permute2f128_ps(lo, hi, 0x20),
+                   v1 = _mm256_permute2f128_ps(lo, hi, 0x31);
+      if (count == 16) {
+        _mm256_storeu_ps(dst, v0);
+        _mm256_storeu_ps(dst + 8, v1);
+      } else {  // the first `count` floats only
+        _mm256_maskstore_ps(dst, _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lane32), v0);
+        _mm256_maskstore_ps(dst + 8, _mm256_cmpgt_epi32(_mm256_set1_epi32(count - 8), lane32), v1);
+      }
+    };
+    row(m0, m1, d0);
+    row(mW, mW1, d1);
+  };
+  std::int64_t ow = 0;
+  for (; ow + 8 <= OW; ow += 8)
+    block(yr + ow, ir + ow, base + 2 * ow, r0 + 2 * ow, r1 + 2 * ow, 16);
+  if (const std::int64_t n = OW - ow; n > 0) {
+    // Past the row: gradient 0 at the window's first position; 2 n floats stored per row.
+    alignas(32) float yt[8] = {};
+    alignas(32) std::int64_t it[8];
+    for (std::int64_t i = 0; i < 8; ++i) {
+      yt[i] = i < n ? yr[ow + i] : 0.0f;
+      it[i] = i < n ? ir[ow + i] : base + 2 * (ow + i);
+    }
+    block(yt, it, base + 2 * ow, r0 + 2 * ow, r1 + 2 * ow, static_cast<int>(2 * n));
+  }
+  bad |= !_mm256_testz_si256(outside, outside);
+}
+#endif
+
 template <class T>
 void pool_scatter(const T* gy, const std::int64_t* idx, std::int64_t planes, std::int64_t H,
                   std::int64_t W, std::int64_t OH, std::int64_t OW, T* gx) {
@@ -201,7 +271,14 @@ void pool_scatter(const T* gy, const std::int64_t* idx, std::int64_t planes, std
         const T* yr = yp + oh * OW;
         const std::int64_t* ir = ip + oh * OW;
         bool bad = false;
-        for (std::int64_t ow = 0; ow < OW; ++ow) {
+        std::int64_t ow0 = 0;
+#if defined(__AVX2__)
+        if constexpr (std::is_same_v<T, float>) {
+          pool2x2_scatter_row_avx2(yr, ir, 2 * oh * W, W, OW, r0, r1, bad);
+          ow0 = OW;
+        }
+#endif
+        for (std::int64_t ow = ow0; ow < OW; ++ow) {
           const std::int64_t k = ir[ow] - (2 * oh * W + 2 * ow);
           const T g = yr[ow];
           r0[2 * ow] = k == 0 ? g : T(0);

@@ -37,6 +37,30 @@ inline void storev(T* p, Vec<T> v) {
   std::memcpy(p, &v, sizeof v);
 }
 
+// Short row copies (a conv row is often 5-30 elements), written with vectors so that GCC neither
+// adds an overlap check nor turns the loop into a memmove call per row. A copy of n >= lanes
+// ends with a vector that overlaps the previous one, so no scalar tail is needed.
+template <class T>
+inline void copy_row(const T* __restrict src, T* __restrict dst, std::int64_t n) {
+  constexpr std::int64_t L = kLanes<T>;
+  // Up to four vectors without a loop (GCC would turn a copy loop back into a memcpy call).
+  if (n < L) {
+    for (std::int64_t k = 0; k < n; ++k) dst[k] = src[k];
+  } else if (n <= 2 * L) {
+    const Vec<T> a = loadv(src), b = loadv(src + n - L);
+    storev(dst, a);
+    storev(dst + n - L, b);
+  } else if (n <= 4 * L) {
+    const Vec<T> a = loadv(src), b = loadv(src + L), c = loadv(src + n - 2 * L),
+                 d = loadv(src + n - L);
+    storev(dst, a);
+    storev(dst + L, b);
+    storev(dst + n - 2 * L, c);
+    storev(dst + n - L, d);
+  } else {
+    std::memcpy(dst, src, static_cast<std::size_t>(n) * sizeof(T));
+  }
+}
 // (a0 b0 a1 b1 ...) as two vectors: lo holds the first half of the pairs, hi the second.
 template <class T>
 inline void interleave(Vec<T> a, Vec<T> b, Vec<T>& lo, Vec<T>& hi) {

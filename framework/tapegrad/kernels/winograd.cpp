@@ -199,8 +199,8 @@ void output_transform(const T* M, const T* bias, const Conv2dGeometry& g, const 
         storev(y1 + 2 * b0 + L, hi);
       }
       T* dst = y + (co * g.OH + 2 * a) * g.OW;
-      std::copy(y0, y0 + g.OW, dst);
-      if (2 * a + 1 < g.OH) std::copy(y1, y1 + g.OW, dst + g.OW);
+      copy_row(y0, dst, g.OW);
+      if (2 * a + 1 < g.OH) copy_row(y1, dst + g.OW, g.OW);
     }
   }
 }
