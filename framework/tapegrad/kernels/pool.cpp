@@ -10,6 +10,7 @@
 #endif
 
 #include "tapegrad/kernels/parallel.hpp"
+#include "tapegrad/kernels/simd.hpp"
 
 namespace tg::kernels {
 
@@ -197,9 +198,8 @@ inline void pool2x2_scatter_row_avx2(const float* yr, const std::int64_t* ir, st
   __m256i outside = _mm256_setzero_si256();
   // Outputs yv[0..8) with indices iv, whose first window starts at `first`, into d0[0..16) and
   // d1[0..16) (the two input rows).
-  const __m256i lane32 = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const auto block = [&](const float* yv, const std::int64_t* iv, std::int64_t first, float* d0,
-                         float* d1, int count) {
+                         float* d1) {
     const __m256 g = _mm256_loadu_ps(yv);
     const __m256i start = _mm256_add_epi64(_mm256_set1_epi64x(first), lane);
     const __m256i dlo =
@@ -222,31 +222,26 @@ inline void pool2x2_scatter_row_avx2(const float* yr, const std::int64_t* ir, st
       const __m256 e = _mm256_and_ps(g, _mm256_castsi256_ps(me)),
                    o = _mm256_and_ps(g, _mm256_castsi256_ps(mo));
       const __m256 lo = _mm256_unpacklo_ps(e, o), hi = _mm256_unpackhi_ps(e, o);
-      const __m256 v0 = _mm256_permute2f128_ps(lo, hi, 0x20),
-                   v1 = _mm256_permute2f128_ps(lo, hi, 0x31);
-      if (count == 16) {
-        _mm256_storeu_ps(dst, v0);
-        _mm256_storeu_ps(dst + 8, v1);
-      } else {  // the first `count` floats only
-        _mm256_maskstore_ps(dst, _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lane32), v0);
-        _mm256_maskstore_ps(dst + 8, _mm256_cmpgt_epi32(_mm256_set1_epi32(count - 8), lane32), v1);
-      }
+      _mm256_storeu_ps(dst, _mm256_permute2f128_ps(lo, hi, 0x20));
+      _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
     };
     row(m0, m1, d0);
     row(mW, mW1, d1);
   };
   std::int64_t ow = 0;
-  for (; ow + 8 <= OW; ow += 8)
-    block(yr + ow, ir + ow, base + 2 * ow, r0 + 2 * ow, r1 + 2 * ow, 16);
+  for (; ow + 8 <= OW; ow += 8) block(yr + ow, ir + ow, base + 2 * ow, r0 + 2 * ow, r1 + 2 * ow);
   if (const std::int64_t n = OW - ow; n > 0) {
-    // Past the row: gradient 0 at the window's first position; 2 n floats stored per row.
-    alignas(32) float yt[8] = {};
+    // Past the row: gradient 0 at the window's first position; 2 n floats kept of each row
+    // (masked stores are slow on some cores: copied instead).
+    alignas(32) float yt[8], d0[16], d1[16];
     alignas(32) std::int64_t it[8];
     for (std::int64_t i = 0; i < 8; ++i) {
       yt[i] = i < n ? yr[ow + i] : 0.0f;
       it[i] = i < n ? ir[ow + i] : base + 2 * (ow + i);
     }
-    block(yt, it, base + 2 * ow, r0 + 2 * ow, r1 + 2 * ow, static_cast<int>(2 * n));
+    block(yt, it, base + 2 * ow, d0, d1);
+    copy_row(d0, r0 + 2 * ow, std::min<std::int64_t>(2 * n, 16));
+    copy_row(d1, r1 + 2 * ow, std::min<std::int64_t>(2 * n, 16));
   }
   bad |= !_mm256_testz_si256(outside, outside);
 }
