@@ -219,17 +219,16 @@ TEST_CASE("conv kernels: generic paths (stride, dilation, wide kernels, narrow o
 }
 
 TEST_CASE("conv kernels: several images per GEMM, with a partial last group", "[kernels]") {
-  // The im2col drivers put nb = 2^18 / (K * L) images side by side in one GEMM (clamped to
-  // [1, N]). C=12, 3x3, pad 1 on 32x32: K = 108, L = 1024, nb = 2, so N = 5 is groups of
-  // 2, 2, 1; C=6, 5x5, pad 2 on 20x20: K = 150, L = 400, nb = 4, so N = 7 is 4 + 3; C=8 in
-  // groups=2, 3x3: K = 36 per group, L = 400, nb = 7 (all in one GEMM per group).
-  // The input gradient's groups hold 2^16 / (K * L) images: C=6, 5x5 on 10x10 is K = 150,
-  // L = 36, so N = 13 is 12 + 1 there (and one group of 13 elsewhere).
+  // The im2col drivers put nb = 2^16 / (K * L) images side by side in one GEMM (clamped to
+  // [1, N]). C=6, 5x5 on 10x10: K = 150, L = 36, nb = 12, so N = 13 is 12 + 1; C=12, 3x3,
+  // pad 1 on 8x8: K = 108, L = 64, nb = 9, so N = 11 is 9 + 2; C=8 in groups=2, 3x3, pad 1 on
+  // 20x20: K = 36 per group, L = 400, nb = 4, so N = 7 is 4 + 3; C=12, 3x3, pad 1 on 32x32:
+  // K = 108, L = 1024, one image per GEMM.
   const std::vector<Conv2dGeometry> geoms = {
       make_geom(13, 6, 10, 10, 4, 5, 5, 1, 0, 1, 1),
-      make_geom(5, 12, 32, 32, 5, 3, 3, 1, 1, 1, 1),
-      make_geom(7, 6, 20, 20, 16, 5, 5, 1, 2, 1, 1),
+      make_geom(11, 12, 8, 8, 5, 3, 3, 1, 1, 1, 1),
       make_geom(7, 8, 20, 20, 4, 3, 3, 1, 1, 1, 2),
+      make_geom(5, 12, 32, 32, 5, 3, 3, 1, 1, 1, 1),
   };
   for (const auto& g : geoms) {
     check_conv<float>(g, 31);

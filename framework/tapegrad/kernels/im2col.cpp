@@ -289,15 +289,14 @@ void col2im_ld(const T* cols, std::int64_t C, const Conv2dGeometry& g, T* x, std
 
 // Images per GEMM in the im2col drivers: enough that the GEMM's N (images * L) is wide and the
 // weights are packed once per group of images rather than per image, while the column buffer
-// stays near 2^shift elements (1 MiB by default). The input gradient's columns are scratch,
-// written by the GEMM and read straight back by col2im: there groups of about 256 KiB, which
-// stay in L2, were 10-15% faster (LeNet conv2 forward + backward, 1 thread). A function of the
-// shapes alone (not of the thread count).
-inline std::int64_t images_per_gemm(std::int64_t K, std::int64_t L, std::int64_t N,
-                                    int shift = 18) {
+// stays near 256 KiB: the GEMM reads the columns in place (one row block of weights), right
+// after im2col wrote them, or col2im reads them right after the GEMM wrote them, and at this
+// size they are still in L2 (512 KiB here). 1 MiB groups were 5-15% slower on LeNet conv2
+// (forward, and forward + backward, at 1 and 2 threads). A function of the shapes alone (not
+// of the thread count).
+inline std::int64_t images_per_gemm(std::int64_t K, std::int64_t L, std::int64_t N) {
   const std::int64_t per = std::max<std::int64_t>(1, K * L);
-  return std::clamp<std::int64_t>((std::int64_t{1} << shift) / per, 1,
-                                  std::max<std::int64_t>(N, 1));
+  return std::clamp<std::int64_t>((std::int64_t{1} << 16) / per, 1, std::max<std::int64_t>(N, 1));
 }
 
 // The output-side planes [Cog, L] of conv group grp of samples n0 .. n0+m-1 of y (or its
@@ -450,7 +449,7 @@ void conv2d_backward_input(const T* gy, const T* w, const Conv2dGeometry& g, T* 
   }
   // nb images per GEMM: gys [Cog, nb*L] gathers their output gradients side by side; cols
   // [K, nb*L] = W_g^T * gys; then col2im of each image's block.
-  const std::int64_t nb = images_per_gemm(K, L, g.N, 16), chunks = (g.N + nb - 1) / nb;
+  const std::int64_t nb = images_per_gemm(K, L, g.N), chunks = (g.N + nb - 1) / nb;
   parallel_for(0, chunks, std::max<std::int64_t>(1, sample_grain(g) / nb),
                [&](std::int64_t cb, std::int64_t ce) {
                  Scratch<T> cols(K * nb * L);
