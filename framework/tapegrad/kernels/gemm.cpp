@@ -352,39 +352,21 @@ void gemm_small(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K
   }
 }
 
-}  // namespace
-
+// C = beta * C (K = 0 or alpha = 0: no product to add).
 template <class T>
-void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T alpha, const T* A,
-          std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc) {
+void scale_c(std::int64_t M, std::int64_t N, T beta, T* C, std::int64_t ldc) {
+  for (std::int64_t i = 0; i < M; ++i)
+    for (std::int64_t j = 0; j < N; ++j)
+      C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
+}
+
+// The cache-blocked path. With `apre` (gemm_pack_a's layout: panels of MR rows over the whole
+// K), A is not packed again: a block's panels are read from it at their K slice.
+template <class T>
+void gemm_blocked(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T alpha,
+                  const T* A, std::int64_t lda, const T* apre, const T* B, std::int64_t ldb, T beta,
+                  T* C, std::int64_t ldc) {
   using TL = Tile<T>;
-  if (M <= 0 || N <= 0) return;
-#ifdef TG_USE_BLAS
-  // TG_BLAS=ON: OpenBLAS does every GEMM (for comparison only; see kernels/blas.hpp).
-  blas_gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  return;
-#endif
-  if (K <= 0 || alpha == T(0)) {
-    for (std::int64_t i = 0; i < M; ++i)
-      for (std::int64_t j = 0; j < N; ++j)
-        C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
-    return;
-  }
-  if (N <= kSmallMaxN && M * N * K <= kSmallMaxWork) {
-    gemm_small<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    return;
-  }
-  if (N < TL::NR && M >= 2 * TL::NR) {
-    // A narrow C (an output layer with 10 classes) would fill only N of every NR-wide tile:
-    // compute C^T = op(B)^T op(A)^T instead, whose N = M fills the tiles, then transpose it in.
-    Scratch<T> tbuf(M * N);
-    T* ct = tbuf.data();
-    gemm<T>(!tb, !ta, N, M, K, alpha, B, ldb, A, lda, T(0), ct, M);
-    for (std::int64_t i = 0; i < M; ++i)
-      for (std::int64_t j = 0; j < N; ++j)
-        C[i * ldc + j] = beta == T(0) ? ct[j * M + i] : ct[j * M + i] + beta * C[i * ldc + j];
-    return;
-  }
   // K slices: as few as fit (KC_MAX), of even length, so that no thin last slice re-reads C for
   // little work (K = 288 is one slice, K = 784 three of 264/264/256).
   const std::int64_t kslices = (K + TL::KC_MAX - 1) / TL::KC_MAX;
@@ -416,14 +398,19 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T al
       pack_b(false, B + full_panels * TL::NR, ldb, k0, kc, N - full_panels * TL::NR, bp);
     const std::int64_t work = M * N * kc;
     parallel_for(0, items, work > 200000 ? 1 : items, [&](std::int64_t wb, std::int64_t we) {
-      Scratch<T> abuf(mc_len * kc_len);
-      T* ap = abuf.data();
+      Scratch<T> abuf(apre ? 0 : mc_len * kc_len);
+      const T* ap = abuf.data();
       std::int64_t packed_block = -1;
       for (std::int64_t w = wb; w < we; ++w) {
         const std::int64_t mb = w / ngroup, grp = w % ngroup;
         const std::int64_t i0 = mb * mc_len, mc = std::min(mc_len, M - i0);
-        if (packed_block != mb) {
-          pack_a(ta, A, lda, i0, mc, k0, kc, ap);
+        // Row panel ip of this block and K slice: at ap + ip * astride.
+        std::int64_t astride = kc * TL::MR;
+        if (apre) {
+          ap = apre + (i0 / TL::MR) * K * TL::MR + k0 * TL::MR;
+          astride = K * TL::MR;
+        } else if (packed_block != mb) {
+          pack_a(ta, A, lda, i0, mc, k0, kc, abuf.data());
           packed_block = mb;
         }
         const std::int64_t p0 = grp * panels_per_group,
@@ -438,8 +425,8 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T al
           }
           for (std::int64_t ip = 0; ip * TL::MR < mc; ++ip) {
             const std::int64_t r0 = i0 + ip * TL::MR, mr = std::min(TL::MR, M - r0);
-            micro_kernel<T>(kc, ap + ip * kc * TL::MR, panel, bstride, C + r0 * ldc + j0, ldc, mr,
-                            nr, alpha, beta, first);
+            micro_kernel<T>(kc, ap + ip * astride, panel, bstride, C + r0 * ldc + j0, ldc, mr, nr,
+                            alpha, beta, first);
           }
         }
       }
@@ -447,10 +434,87 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T al
   }
 }
 
+}  // namespace
+
+template <class T>
+void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T alpha, const T* A,
+          std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc) {
+  using TL = Tile<T>;
+  if (M <= 0 || N <= 0) return;
+#ifdef TG_USE_BLAS
+  // TG_BLAS=ON: OpenBLAS does every GEMM (for comparison only; see kernels/blas.hpp).
+  blas_gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  return;
+#endif
+  if (K <= 0 || alpha == T(0)) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  if (N <= kSmallMaxN && M * N * K <= kSmallMaxWork) {
+    gemm_small<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  if (N < TL::NR && M >= 2 * TL::NR) {
+    // A narrow C (an output layer with 10 classes) would fill only N of every NR-wide tile:
+    // compute C^T = op(B)^T op(A)^T instead, whose N = M fills the tiles, then transpose it in.
+    Scratch<T> tbuf(M * N);
+    T* ct = tbuf.data();
+    gemm<T>(!tb, !ta, N, M, K, alpha, B, ldb, A, lda, T(0), ct, M);
+    for (std::int64_t i = 0; i < M; ++i)
+      for (std::int64_t j = 0; j < N; ++j)
+        C[i * ldc + j] = beta == T(0) ? ct[j * M + i] : ct[j * M + i] + beta * C[i * ldc + j];
+    return;
+  }
+  gemm_blocked<T>(ta, tb, M, N, K, alpha, A, lda, nullptr, B, ldb, beta, C, ldc);
+}
+
+template <class T>
+std::int64_t gemm_packed_a_size(std::int64_t M, std::int64_t K) {
+#ifdef TG_USE_BLAS
+  return M * K;
+#else
+  return (M + Tile<T>::MR - 1) / Tile<T>::MR * Tile<T>::MR * K;
+#endif
+}
+
+template <class T>
+void gemm_pack_a(bool ta, std::int64_t M, std::int64_t K, const T* A, std::int64_t lda, T* packed) {
+#ifdef TG_USE_BLAS
+  // OpenBLAS takes op(A) as it is: a row-major copy.
+  for (std::int64_t i = 0; i < M; ++i)
+    for (std::int64_t k = 0; k < K; ++k) packed[i * K + k] = ta ? A[k * lda + i] : A[i * lda + k];
+#else
+  pack_a(ta, A, lda, 0, M, 0, K, packed);
+#endif
+}
+
+template <class T>
+void gemm_prepacked_a(std::int64_t M, std::int64_t N, std::int64_t K, T alpha, const T* packed,
+                      bool tb, const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+#ifdef TG_USE_BLAS
+  blas_gemm<T>(false, tb, M, N, K, alpha, packed, K, B, ldb, beta, C, ldc);
+#else
+  if (K <= 0 || alpha == T(0)) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  gemm_blocked<T>(false, tb, M, N, K, alpha, nullptr, 0, packed, B, ldb, beta, C, ldc);
+#endif
+}
+
 template void gemm<float>(bool, bool, std::int64_t, std::int64_t, std::int64_t, float, const float*,
                           std::int64_t, const float*, std::int64_t, float, float*, std::int64_t);
 template void gemm<double>(bool, bool, std::int64_t, std::int64_t, std::int64_t, double,
                            const double*, std::int64_t, const double*, std::int64_t, double,
                            double*, std::int64_t);
+#define TG_INSTANTIATE(T)                                                                        \
+  template std::int64_t gemm_packed_a_size<T>(std::int64_t, std::int64_t);                       \
+  template void gemm_pack_a<T>(bool, std::int64_t, std::int64_t, const T*, std::int64_t, T*);    \
+  template void gemm_prepacked_a<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, bool, \
+                                    const T*, std::int64_t, T, T*, std::int64_t);
+TG_INSTANTIATE(float)
+TG_INSTANTIATE(double)
+#undef TG_INSTANTIATE
 
 }  // namespace tg::kernels

@@ -258,6 +258,11 @@ void forward(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* 
   const std::int64_t nb = images_per_group(g, t), groups_n = (g.N + nb - 1) / nb;
   std::vector<T> U(static_cast<std::size_t>(kXi * g.Co * g.C));
   weight_transform(w, g.Co, g.C, U.data());
+  // Each U_xi is the left operand of every group's GEMM: packed once here.
+  const std::int64_t psize = gemm_packed_a_size<T>(g.Co, g.C);
+  std::vector<T> Up(static_cast<std::size_t>(kXi * psize));
+  for (std::int64_t xi = 0; xi < kXi; ++xi)
+    gemm_pack_a<T>(true, g.Co, g.C, U.data() + xi * g.Co * g.C, g.Co, Up.data() + xi * psize);
   parallel_for(0, groups_n, group_grain(g, nb), [&](std::int64_t cb, std::int64_t ce) {
     Scratch<T> vbuf(saved ? 0 : kXi * g.C * (nb * t.P + kPadCols));
     Scratch<T> M(kXi * g.Co * (nb * t.P + kPadCols));
@@ -268,8 +273,8 @@ void forward(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* 
       for (std::int64_t j = 0; j < m; ++j)
         input_transform(x + (n0 + j) * g.C * g.H * g.W, g, t, pl, V, ld, j * t.P);
       for (std::int64_t xi = 0; xi < kXi; ++xi)
-        gemm<T>(true, false, g.Co, m * t.P, g.C, T(1), U.data() + xi * g.Co * g.C, g.Co,
-                V + xi * g.C * ld, ld, T(0), M.data() + xi * g.Co * ld, ld);
+        gemm_prepacked_a<T>(g.Co, m * t.P, g.C, T(1), Up.data() + xi * psize, false,
+                            V + xi * g.C * ld, ld, T(0), M.data() + xi * g.Co * ld, ld);
       for (std::int64_t j = 0; j < m; ++j)
         output_transform(M.data(), bias, g, t, pl, ld, j * t.P, y + (n0 + j) * g.Co * g.OH * g.OW);
     }
