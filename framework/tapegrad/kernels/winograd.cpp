@@ -109,12 +109,14 @@ struct Planes {
         even(rows * we),
         odd(rows * we),
         out(4 * nv * kLanes<T>) {}
-  // Plane row r (0 <= r < rows) = zeros, then src[0 .. n) from column `off` on, split by column
+  // The plane = zeros, then the h x w image src placed at row r0, column c0, split by column
   // parity: even[r][k] = row[2k], odd[r][k] = row[2k + 1].
-  void clear() {
+  void load(const T* src, std::int64_t h, std::int64_t w, std::int64_t r0, std::int64_t c0) {
     std::fill(even.data(), even.data() + rows * we, T(0));
     std::fill(odd.data(), odd.data() + rows * we, T(0));
+    for (std::int64_t r = 0; r < h; ++r) put_row(r + r0, src + r * w, w, c0);
   }
+  // Plane row r (0 <= r < rows): src[0 .. n) from column `off` on.
   void put_row(std::int64_t r, const T* src, std::int64_t n, std::int64_t off) {
     T *e = even.data() + r * we + (off + 1) / 2, *o = odd.data() + r * we + off / 2;
     const T* se = src + off % 2;  // the first element that lands in an even column
@@ -134,9 +136,7 @@ void input_transform(const T* x, const Conv2dGeometry& g, const Tiles& t, Planes
   // The padded plane holds H + 2 pH rows and W + 2 pW columns at least (2 th >= OH =
   // H + 2 pH - 2), and its rows 2 th + 2 and columns 2 tw + 2 cover every tile.
   for (std::int64_t c = 0; c < g.C; ++c) {
-    pl.clear();
-    for (std::int64_t ih = 0; ih < g.H; ++ih)
-      pl.put_row(ih + g.pH, x + (c * g.H + ih) * g.W, g.W, g.pW);
+    pl.load(x + c * g.H * g.W, g.H, g.W, g.pH, g.pW);
     for (std::int64_t a = 0; a < t.th; ++a) {
       T* out = V + c * ldv + col0 + a * t.tw;
       for (std::int64_t v = 0; v < pl.nv; ++v) {
@@ -213,9 +213,7 @@ void grad_transform(const T* gy, const Conv2dGeometry& g, const Tiles& t, Planes
   constexpr std::int64_t L = kLanes<T>;
   const std::int64_t step = g.Co * ldm, we = pl.we;
   for (std::int64_t co = 0; co < g.Co; ++co) {
-    pl.clear();
-    for (std::int64_t oh = 0; oh < g.OH; ++oh)
-      pl.put_row(oh, gy + (co * g.OH + oh) * g.OW, g.OW, 0);
+    pl.load(gy + co * g.OH * g.OW, g.OH, g.OW, 0, 0);
     for (std::int64_t a = 0; a < t.th; ++a) {
       T* out = dM + co * ldm + col0 + a * t.tw;
       const T *e0 = pl.even.data() + 2 * a * we, *o0 = pl.odd.data() + 2 * a * we;
