@@ -10,6 +10,7 @@
 
 #include "helpers.hpp"
 #include "tapegrad/kernels/im2col.hpp"
+#include "tapegrad/kernels/implicit_conv.hpp"
 #include "tapegrad/kernels/pool.hpp"
 
 using tg::kernels::Conv2dGeometry;
@@ -205,7 +206,7 @@ TEST_CASE("conv kernels: direct path (stride 1, small kernels) matches naive loo
 TEST_CASE("conv kernels: generic paths (stride, dilation, wide kernels, narrow outputs)",
           "[kernels]") {
   const std::vector<Conv2dGeometry> geoms = {
-      make_geom(2, 6, 14, 14, 16, 5, 5, 1, 0, 1, 1),  // LeNet conv2 (im2col + GEMM)
+      make_geom(2, 6, 14, 14, 16, 5, 5, 1, 0, 1, 1),  // LeNet conv2 (implicit GEMM)
       make_geom(2, 2, 9, 11, 3, 3, 3, 2, 1, 1, 1),   make_geom(2, 2, 12, 13, 4, 3, 3, 1, 2, 2, 2),
       make_geom(1, 1, 6, 7, 2, 3, 3, 1, 1, 1, 1),   // OW < 8
       make_geom(1, 1, 5, 20, 2, 3, 9, 1, 4, 1, 1),  // kW > 8
@@ -233,6 +234,33 @@ TEST_CASE("conv kernels: several images per GEMM, with a partial last group", "[
   for (const auto& g : geoms) {
     check_conv<float>(g, 31);
     check_conv<double>(g, 32);
+  }
+}
+
+TEST_CASE("conv kernels: implicit GEMM path matches naive loops", "[kernels]") {
+  // kernels/implicit_conv.cpp: tiles of 6 positions (forward) or 6 kernel taps (weight
+  // gradient) x 16 output channels (8 in double), and for stride 1 the input gradient's tiles of
+  // 6 input channels x 2 vectors along a row. The geometries leave partial tiles everywhere:
+  // Co = 9 and 20 (channel blocks of 16 padded), C = 11 (channel blocks 6 + 5), P = 261 (43
+  // tiles of 6 and one of 3), K = 99, rows of 14 (one partial block of 16) and 29 (16 + 13), and
+  // N = 5 samples where the weight gradient takes 2 per group in float (2 + 2 + 1).
+  auto holes = make_geom(2, 6, 12, 16, 8, 2, 3, 1, 0, 1, 1);
+  holes.dH = 8;  // kernel rows 8 apart: OH = 4, and input rows 4..7 get no gradient at all
+  holes.OH = 4;
+  const std::vector<Conv2dGeometry> geoms = {
+      make_geom(2, 6, 14, 14, 16, 5, 5, 1, 0, 1, 1),  // LeNet-5's conv2
+      make_geom(3, 11, 9, 14, 9, 3, 3, 1, 1, 2, 1),   // dilation 2 (not Winograd)
+      make_geom(5, 6, 9, 29, 20, 5, 5, 1, 2, 1, 1),   // two blocks along a row, P = 261
+      make_geom(2, 5, 13, 11, 16, 3, 3, 2, 1, 1, 1),  // stride 2: the input gradient by col2im
+      holes,
+  };
+  for (const auto& g : geoms) {
+    INFO(describe(g));
+    REQUIRE(tg::kernels::implicit::applicable(g));
+    REQUIRE_FALSE(tg::kernels::conv2d_has_columns(g));
+    REQUIRE(tg::kernels::implicit::applicable_input(g) == (g.sH == 1));
+    check_conv<float>(g, 71);
+    check_conv<double>(g, 72);
   }
 }
 

@@ -337,6 +337,28 @@ TEST_CASE("gradcheck: conv2d on the Winograd path (3x3, stride 1, >= 8 channels)
       TensorList{x2, w2}, second_order());
 }
 
+TEST_CASE("gradcheck: conv2d on the implicit GEMM path (>= 8 output channels)", "[nn][conv]") {
+  // kernels/implicit_conv.cpp: the forward pass and the weight gradient without im2col columns;
+  // for stride 1 with rows of >= 8 the input gradient too (test_conv_kernels checks which
+  // geometries take it). 6 -> 9 channels with dilation 2 (not Winograd), rows of 14; stride 2;
+  // and second order through tanh on a 2x2 kernel.
+  Tensor x = leaf({2, 6, 5, 14}, 71), w = leaf({9, 6, 3, 3}, 72), b = leaf({9}, 73);
+  REQUIRE_GRADCHECK(
+      [](const TensorList& t) {
+        return conv2d(t[0], t[1], t[2], {.padding = {2, 2}, .dilation = {2, 2}});
+      },
+      TensorList{x, w, b});
+  Tensor xs = leaf({2, 6, 7, 9}, 74), ws = leaf({8, 6, 3, 3}, 75);
+  REQUIRE_GRADCHECK(
+      [](const TensorList& t) {
+        return conv2d(t[0], t[1], {}, {.stride = {2, 2}, .padding = {1, 1}});
+      },
+      TensorList{xs, ws});
+  Tensor x2 = leaf({1, 6, 4, 14}, 76), w2 = leaf({8, 6, 2, 2}, 77);
+  REQUIRE_GRADCHECK([](const TensorList& t) { return tanh(conv2d(t[0], t[1])); },
+                    TensorList{x2, w2}, second_order());
+}
+
 TEST_CASE("gradcheck: conv2d second order", "[nn][conv]") {
   Tensor x = leaf({2, 2, 4, 4}, 61), w = leaf({2, 1, 2, 3}, 62), b = leaf({2}, 63);
   REQUIRE_GRADCHECK(

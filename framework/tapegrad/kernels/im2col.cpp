@@ -5,7 +5,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "tapegrad/kernels/conv_util.hpp"
 #include "tapegrad/kernels/gemm.hpp"
+#include "tapegrad/kernels/implicit_conv.hpp"
 #include "tapegrad/kernels/parallel.hpp"
 #include "tapegrad/kernels/scratch.hpp"
 #include "tapegrad/kernels/simd.hpp"
@@ -28,15 +30,6 @@ inline void valid_range(std::int64_t off, std::int64_t s, std::int64_t W, std::i
 // A 1x1 kernel with stride 1 and no padding reads the input itself as the column matrix.
 inline bool is_pointwise(const Conv2dGeometry& g) {
   return g.kH == 1 && g.kW == 1 && g.sH == 1 && g.sW == 1 && g.pH == 0 && g.pW == 0;
-}
-
-// Samples per thread so that a thread gets enough multiply-adds to repay waking it: small
-// convolutions (tests, tiny layers) stay on one thread, where a parallel region costs more than
-// the work.
-inline std::int64_t sample_grain(const Conv2dGeometry& g) {
-  const std::int64_t work = std::max<std::int64_t>(
-      1, g.Co * (g.C / std::max<std::int64_t>(g.groups, 1)) * g.kH * g.kW * g.OH * g.OW);
-  return std::max<std::int64_t>(1, (std::int64_t{1} << 18) / work);
 }
 
 template <class T>
@@ -62,11 +55,13 @@ inline bool use_direct(const Conv2dGeometry& g) {
          Cg * g.kH * g.kW <= 32;
 }
 
-// One image's channels [C, H, W] copied into rows of width Wx with the padding (and the extra
-// columns a last, partly used vector reads) zero.
-struct PaddedImage {
-  std::int64_t Hp, Wx, plane;
-};
+// The implicit GEMM (implicit_conv.hpp) for the layers neither Winograd, the direct loops nor
+// the 1x1 path take, when its operands stay in cache.
+inline bool use_implicit(const Conv2dGeometry& g) {
+  return !winograd::applicable(g) && !use_direct(g) && !is_pointwise(g) && implicit::applicable(g);
+}
+
+// The direct loops' padded copy: rows wide enough for whole vectors of outputs.
 template <class T>
 PaddedImage padded_image(const Conv2dGeometry& g) {
   const std::int64_t L = kLanes<T>;
@@ -74,13 +69,6 @@ PaddedImage padded_image(const Conv2dGeometry& g) {
   const std::int64_t Hp = g.H + 2 * g.pH;
   const std::int64_t Wx = std::max(g.W + 2 * g.pW, OWv + g.kW - 1);
   return {Hp, Wx, Hp * Wx};
-}
-template <class T>
-void pad_image(const T* x, std::int64_t C, const Conv2dGeometry& g, const PaddedImage& p, T* xp) {
-  std::fill(xp, xp + C * p.plane, T(0));
-  for (std::int64_t c = 0; c < C; ++c)
-    for (std::int64_t h = 0; h < g.H; ++h)
-      copy_row(x + (c * g.H + h) * g.W, xp + c * p.plane + (h + g.pH) * p.Wx + g.pW, g.W);
 }
 
 // NV vectors of one output row starting at column ow0: acc = b + sum over (c, i, j) of
@@ -115,7 +103,7 @@ void direct_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry&
   const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
   const std::int64_t K = Cg * g.kH * g.kW, Lo = g.OH * g.OW;
   const PaddedImage p = padded_image<T>(g);
-  parallel_for(0, g.N, sample_grain(g), [&](std::int64_t nb, std::int64_t ne) {
+  parallel_for(0, g.N, conv_sample_grain(g), [&](std::int64_t nb, std::int64_t ne) {
     Scratch<T> xp(g.C * p.plane);
     for (std::int64_t n = nb; n < ne; ++n) {
       pad_image(x + n * g.C * g.H * g.W, g.C, g, p, xp.data());
@@ -312,16 +300,6 @@ void gather_planes(const T* y, const Conv2dGeometry& g, std::int64_t grp, std::i
     }
 }
 
-// The weight-gradient drivers sum their samples in `chunks` partial sums (the first written to gw
-// itself, the others to `partial`); this adds the others to gw, in order.
-template <class T>
-void add_partials(T* gw, const std::vector<T>& partial, std::int64_t chunks, std::int64_t wsize) {
-  for (std::int64_t ch = 1; ch < chunks; ++ch) {
-    const T* p = partial.data() + (ch - 1) * wsize;
-    for (std::int64_t i = 0; i < wsize; ++i) gw[i] += p[i];
-  }
-}
-
 }  // namespace
 
 template <class T>
@@ -362,7 +340,7 @@ void col2im(const T* cols, std::int64_t C, const Conv2dGeometry& g, T* x) {
 }
 
 bool conv2d_has_columns(const Conv2dGeometry& g) {
-  return winograd::applicable(g) || (!use_direct(g) && !is_pointwise(g));
+  return winograd::applicable(g) || (!use_direct(g) && !is_pointwise(g) && !use_implicit(g));
 }
 
 std::int64_t conv2d_columns_size(const Conv2dGeometry& g) {
@@ -378,13 +356,14 @@ void conv2d_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry&
   const bool pointwise = is_pointwise(g);
   if (winograd::applicable(g)) return winograd::forward(x, w, bias, g, y, columns);
   if (use_direct(g)) return direct_forward(x, w, bias, g, y);
+  if (use_implicit(g)) return implicit::forward(x, w, bias, g, y);
   if (!pointwise) {
     // nb images per GEMM: cols [K, nb*L] = their columns side by side; out [Cog, nb*L] =
     // W_g * cols, then each image's [Cog, L] block is copied to y with the bias added. Each
     // output is the same k-ordered sum as with one image per GEMM.
     const std::int64_t nb = images_per_gemm(K, L, g.N), chunks = (g.N + nb - 1) / nb;
     parallel_for(
-        0, chunks, std::max<std::int64_t>(1, sample_grain(g) / nb),
+        0, chunks, std::max<std::int64_t>(1, conv_sample_grain(g) / nb),
         [&](std::int64_t cb, std::int64_t ce) {
           Scratch<T> scratch(columns ? 0 : K * nb * L);
           Scratch<T> out(Cog * nb * L);
@@ -413,7 +392,7 @@ void conv2d_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry&
     return;
   }
   // 1x1, stride 1, no padding: the input itself is the column matrix of each image.
-  parallel_for(0, g.N, sample_grain(g), [&](std::int64_t nb, std::int64_t ne) {
+  parallel_for(0, g.N, conv_sample_grain(g), [&](std::int64_t nb, std::int64_t ne) {
     for (std::int64_t n = nb; n < ne; ++n) {
       for (std::int64_t grp = 0; grp < g.groups; ++grp) {
         const T* xg = x + (n * g.C + grp * Cg) * g.H * g.W;
@@ -436,9 +415,11 @@ void conv2d_backward_input(const T* gy, const T* w, const Conv2dGeometry& g, T* 
   const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
   const std::int64_t K = Cg * g.kH * g.kW, L = g.OH * g.OW;
   if (winograd::applicable(g)) return winograd::backward_input(gy, w, g, gx);
+  if (use_implicit(g) && implicit::applicable_input(g))
+    return implicit::backward_input(gy, w, g, gx);
   if (is_pointwise(g)) {
     // gx_g [Cg, L] = W_g^T [Cg, Cog] * gy_g [Cog, L], written straight into gx.
-    parallel_for(0, g.N, sample_grain(g), [&](std::int64_t nb, std::int64_t ne) {
+    parallel_for(0, g.N, conv_sample_grain(g), [&](std::int64_t nb, std::int64_t ne) {
       for (std::int64_t n = nb; n < ne; ++n)
         for (std::int64_t grp = 0; grp < g.groups; ++grp)
           gemm<T>(true, false, K, L, Cog, T(1), w + grp * Cog * K, K,
@@ -450,7 +431,7 @@ void conv2d_backward_input(const T* gy, const T* w, const Conv2dGeometry& g, T* 
   // nb images per GEMM: gys [Cog, nb*L] gathers their output gradients side by side; cols
   // [K, nb*L] = W_g^T * gys; then col2im of each image's block.
   const std::int64_t nb = images_per_gemm(K, L, g.N), chunks = (g.N + nb - 1) / nb;
-  parallel_for(0, chunks, std::max<std::int64_t>(1, sample_grain(g) / nb),
+  parallel_for(0, chunks, std::max<std::int64_t>(1, conv_sample_grain(g) / nb),
                [&](std::int64_t cb, std::int64_t ce) {
                  Scratch<T> cols(K * nb * L);
                  Scratch<T> gys(Cog * nb * L);
@@ -476,12 +457,13 @@ void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T*
   const std::int64_t wsize = g.Co * K;
   const bool pointwise = is_pointwise(g);
   if (winograd::applicable(g)) return winograd::backward_weight<T>(x, nullptr, gy, g, gw, gb);
+  if (use_implicit(g)) return implicit::backward_weight(x, gy, g, gw, gb);
   std::fill(gw, gw + wsize, T(0));
   if (gb) std::fill(gb, gb + g.Co, T(0));
   if (g.N == 0) return;
   // One partial sum per chunk of samples; the chunks are fixed by the thread count alone.
   const std::int64_t chunks =
-      std::max<std::int64_t>(1, std::min<std::int64_t>(num_threads(), g.N / sample_grain(g)));
+      std::max<std::int64_t>(1, std::min<std::int64_t>(num_threads(), g.N / conv_sample_grain(g)));
   std::vector<T> partial(static_cast<std::size_t>((chunks - 1) * wsize));
   std::vector<double> bias_acc(gb ? static_cast<std::size_t>(chunks * g.Co) : 0);
   if (std::fill(partial.begin(), partial.end(), T(0)); use_direct(g)) {
@@ -549,7 +531,7 @@ void conv2d_backward_weight_columns(const T* columns, const T* gy, const Conv2dG
   const std::int64_t nb = images_per_gemm(K, L, g.N), groups_n = (g.N + nb - 1) / nb;
   const std::int64_t chunks = std::max<std::int64_t>(
       1, std::min<std::int64_t>(num_threads(),
-                                groups_n / std::max<std::int64_t>(1, sample_grain(g) / nb)));
+                                groups_n / std::max<std::int64_t>(1, conv_sample_grain(g) / nb)));
   std::vector<T> partial(static_cast<std::size_t>((chunks - 1) * wsize));
   std::vector<double> bias_acc(gb ? static_cast<std::size_t>(chunks * g.Co) : 0);
   parallel_for(0, chunks, 1, [&](std::int64_t cb, std::int64_t ce) {

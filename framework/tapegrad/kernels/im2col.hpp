@@ -1,8 +1,9 @@
 #pragma once
 // im2col / col2im and the 2-D convolution drivers built on them (the columns of several samples
 // side by side, one GEMM per group of samples and conv group; a direct path for small kernel
-// volumes; Winograd F(2x2, 3x3) for 3x3 stride-1 layers, winograd.hpp). Raw row-major NCHW
-// pointers; no Tensor, no tape.
+// volumes; Winograd F(2x2, 3x3) for 3x3 stride-1 layers, winograd.hpp; an implicit GEMM without
+// columns for the other layers with >= 8 output channels and small images, implicit_conv.hpp).
+// Raw row-major NCHW pointers; no Tensor, no tape.
 //
 // For one sample and one group, the column buffer `cols` is a [K, L] matrix with
 // K = Cg * kH * kW (rows ordered channel, kernel row, kernel column, the layout of a weight
@@ -36,8 +37,8 @@ void col2im(const T* cols, std::int64_t C, const Conv2dGeometry& g, T* x);
 // Whether conv2d_forward builds columns it can keep for the weight gradient, and how many
 // elements those of the whole batch take. They are the im2col columns (N * C * kH * kW * OH *
 // OW) on the GEMM path, the transformed input on the Winograd path (winograd.hpp: 3x3, stride 1,
-// >= 8 channels each side), and none on the direct path for small kernel volumes nor for 1x1
-// convolutions.
+// >= 8 channels each side), and none on the direct path for small kernel volumes, on the implicit
+// GEMM path, nor for 1x1 convolutions.
 bool conv2d_has_columns(const Conv2dGeometry& g);
 std::int64_t conv2d_columns_size(const Conv2dGeometry& g);
 

@@ -6,6 +6,10 @@
 #include <cstring>
 #include <type_traits>
 
+#if defined(__AVX__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+
 namespace tg::kernels {
 
 template <class T>
@@ -35,6 +39,31 @@ inline Vec<T> loadv(const T* p) {
 template <class T>
 inline void storev(T* p, Vec<T> v) {
   std::memcpy(p, &v, sizeof v);
+}
+
+// A vector of n copies of x (one broadcast; `Vec<T>{} + x` would also add the zeros).
+template <class T>
+inline Vec<T> splat(T x) {
+  if constexpr (kLanes<T> == 8)
+    return Vec<T>{x, x, x, x, x, x, x, x};
+  else
+    return Vec<T>{x, x, x, x};
+}
+
+// a * b + c, fused (one rounding) where the target has FMA, else a * b + c. The library is built
+// with -ffp-contract=off, so kernels that want FMA ask for it here.
+template <class T>
+inline Vec<T> fmadd(Vec<T> a, Vec<T> b, Vec<T> c) {
+#if defined(__AVX__) && defined(__FMA__)
+  if constexpr (sizeof(T) == 4)
+    return reinterpret_cast<Vec<T>>(_mm256_fmadd_ps(
+        reinterpret_cast<__m256>(a), reinterpret_cast<__m256>(b), reinterpret_cast<__m256>(c)));
+  else
+    return reinterpret_cast<Vec<T>>(_mm256_fmadd_pd(
+        reinterpret_cast<__m256d>(a), reinterpret_cast<__m256d>(b), reinterpret_cast<__m256d>(c)));
+#else
+  return a * b + c;
+#endif
 }
 
 // Short row copies (a conv row is often 5-30 elements), written with vectors so that GCC neither
