@@ -43,9 +43,10 @@ inline void add_row(const T* __restrict src, T* __restrict dst, std::int64_t n) 
 // For stride 1, no dilation and a small kernel volume per output channel (LeNet's conv1: one
 // input channel, 5x5, 6 outputs), im2col + GEMM spends its time building and packing a column
 // matrix 25x larger than the input for a GEMM whose M is tiny. The direct loops instead read a
-// zero-padded copy of each image, vectorised along the output row: forward accumulates a row of
-// outputs over the kernel taps; the weight gradient accumulates, for each kernel row, one vector
-// per kernel column of gy-row times shifted input-row products.
+// zero-padded copy of each image, vectorised along the output row: the forward is
+// implicit::forward_rows (tiles of 6 output channels x 2 vectors of a row, summed over the kernel
+// taps); the weight gradient accumulates, for each kernel row, one vector per kernel column of
+// gy-row times shifted input-row products.
 
 constexpr std::int64_t kDirectMaxKW = 8;
 
@@ -61,7 +62,7 @@ inline bool use_implicit(const Conv2dGeometry& g) {
   return !winograd::applicable(g) && !use_direct(g) && !is_pointwise(g) && implicit::applicable(g);
 }
 
-// The direct loops' padded copy: rows wide enough for whole vectors of outputs.
+// The direct weight gradient's padded copy: rows wide enough for whole vectors of outputs.
 template <class T>
 PaddedImage padded_image(const Conv2dGeometry& g) {
   const std::int64_t L = kLanes<T>;
@@ -69,68 +70,6 @@ PaddedImage padded_image(const Conv2dGeometry& g) {
   const std::int64_t Hp = g.H + 2 * g.pH;
   const std::int64_t Wx = std::max(g.W + 2 * g.pW, OWv + g.kW - 1);
   return {Hp, Wx, Hp * Wx};
-}
-
-// NV vectors of one output row starting at column ow0: acc = b + sum over (c, i, j) of
-// w[c, i, j] * xp[c, oh + i, ow0 + j + lane]. `valid` of the NV * lanes outputs are stored.
-template <class T, int NV>
-inline void direct_row(const T* xp, const PaddedImage& p, std::int64_t Cg, std::int64_t kH,
-                       std::int64_t kW, const T* wk, T b, T* out, std::int64_t valid) {
-  constexpr std::int64_t L = kLanes<T>;
-  Vec<T> acc[NV];
-  for (int v = 0; v < NV; ++v) acc[v] = Vec<T>{} + b;
-  for (std::int64_t c = 0; c < Cg; ++c)
-    for (std::int64_t i = 0; i < kH; ++i) {
-      const T* src = xp + c * p.plane + i * p.Wx;
-      const T* wr = wk + (c * kH + i) * kW;
-      for (std::int64_t j = 0; j < kW; ++j) {
-        const Vec<T> wv = Vec<T>{} + wr[j];
-        for (int v = 0; v < NV; ++v) acc[v] += wv * loadv(src + j + v * L);
-      }
-    }
-  if (valid == NV * L) {
-    for (int v = 0; v < NV; ++v) storev(out + v * L, acc[v]);
-  } else {
-    alignas(32) T buf[NV * L];
-    for (int v = 0; v < NV; ++v) storev(buf + v * L, acc[v]);
-    copy_row(buf, out, std::min<std::int64_t>(valid, NV * L));  // (valid <= NV * L)
-  }
-}
-
-template <class T>
-void direct_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* y) {
-  constexpr std::int64_t L = kLanes<T>;
-  const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
-  const std::int64_t K = Cg * g.kH * g.kW, Lo = g.OH * g.OW;
-  const PaddedImage p = padded_image<T>(g);
-  parallel_for(0, g.N, conv_sample_grain(g), [&](std::int64_t nb, std::int64_t ne) {
-    Scratch<T> xp(g.C * p.plane);
-    for (std::int64_t n = nb; n < ne; ++n) {
-      pad_image(x + n * g.C * g.H * g.W, g.C, g, p, xp.data());
-      for (std::int64_t co = 0; co < g.Co; ++co) {
-        const T* xg = xp.data() + (co / Cog) * Cg * p.plane;
-        const T* wk = w + co * K;
-        const T b = bias ? bias[co] : T(0);
-        T* yc = y + (n * g.Co + co) * Lo;
-        for (std::int64_t oh = 0; oh < g.OH; ++oh) {
-          const T* xr = xg + oh * p.Wx;
-          T* yr = yc + oh * g.OW;
-          std::int64_t ow = 0;
-          for (; ow + 4 * L <= g.OW; ow += 4 * L)
-            direct_row<T, 4>(xr + ow, p, Cg, g.kH, g.kW, wk, b, yr + ow, 4 * L);
-          const std::int64_t rest = g.OW - ow;
-          if (rest > 3 * L)
-            direct_row<T, 4>(xr + ow, p, Cg, g.kH, g.kW, wk, b, yr + ow, rest);
-          else if (rest > 2 * L)
-            direct_row<T, 3>(xr + ow, p, Cg, g.kH, g.kW, wk, b, yr + ow, rest);
-          else if (rest > L)
-            direct_row<T, 2>(xr + ow, p, Cg, g.kH, g.kW, wk, b, yr + ow, rest);
-          else if (rest > 0)
-            direct_row<T, 1>(xr + ow, p, Cg, g.kH, g.kW, wk, b, yr + ow, rest);
-        }
-      }
-    }
-  });
 }
 
 // The lane mask of the last, partial vector of an output row: lanes [0, OW % L) live (all
@@ -145,54 +84,73 @@ LaneMask<T> tail_mask(std::int64_t OW) {
   return lane < static_cast<I>(OW % kLanes<T>);
 }
 
-// acc[j] += sum over the output row of gy[ow] * xr[ow + j], j < KW. gr is a row of gy padded
-// with zeros to a whole number of vectors; the lanes past OW are still masked off (not just
-// multiplied by zero: the input there may be inf).
-template <class T, int KW>
-inline void direct_wgrad_row(const T* gr, const T* xr, std::int64_t OW, const LaneMask<T>& live,
-                             Vec<T>* acc) {
+// acc[c][j] += sum over the output row of gy_c[ow] * xr[ow + j], j < KW, for NC planes of gy
+// (rows gr + c * gstride) sharing the input row's loads. The gy rows are padded with zeros to a
+// whole number of vectors; the input lanes past OW are masked to zero too (the input there may be
+// inf, and 0 * inf is NaN).
+template <class T, int KW, int NC>
+inline void direct_wgrad_row(const T* gr, std::int64_t gstride, const T* xr, std::int64_t OW,
+                             const LaneMask<T>& live, Vec<T> (&acc)[NC][KW]) {
   constexpr std::int64_t L = kLanes<T>;
   std::int64_t ow = 0;
-  for (; ow + L <= OW; ow += L) {
-    const Vec<T> gv = loadv(gr + ow);
-    for (int j = 0; j < KW; ++j) acc[j] += gv * loadv(xr + ow + j);
-  }
-  if (ow < OW) {
-    const Vec<T> gv = loadv(gr + ow);
-    for (int j = 0; j < KW; ++j) acc[j] += live ? gv * loadv(xr + ow + j) : Vec<T>{};
+  for (; ow < OW; ow += L) {
+    Vec<T> gv[NC];
+    for (int c = 0; c < NC; ++c) gv[c] = loadv(gr + c * gstride + ow);
+    const bool tail = ow + L > OW;
+    for (int j = 0; j < KW; ++j) {
+      Vec<T> xv = loadv(xr + ow + j);
+      if (tail) xv = live ? xv : Vec<T>{};
+      for (int c = 0; c < NC; ++c) acc[c][j] = fmadd<T>(gv[c], xv, acc[c][j]);
+    }
   }
 }
 
-// gpad: scratch for one gy plane with rows padded to whole vectors (OH * round_up(OW, L)).
-template <class T, int KW>
-void direct_wgrad_image(const T* xp, const PaddedImage& p, const T* gy, const Conv2dGeometry& g,
-                        T* gpad, T* acc_w) {
+// The weight gradient of output channels co0 .. co0 + NC - 1 (one group) from one image: gy's
+// planes copied to gpad with rows padded to whole vectors, then for every (c, i) one vector
+// accumulator per (channel, kernel column) over the output rows, summed across lanes into acc_w.
+template <class T, int KW, int NC>
+void direct_wgrad_block(const T* xg, const PaddedImage& p, const T* gy, const Conv2dGeometry& g,
+                        std::int64_t co0, T* gpad, T* acc_w) {
   constexpr std::int64_t L = kLanes<T>;
-  const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
-  const std::int64_t Lo = g.OH * g.OW, OWv = (g.OW + L - 1) / L * L;
+  const std::int64_t Cg = g.C / g.groups, Lo = g.OH * g.OW, OWv = (g.OW + L - 1) / L * L;
+  const std::int64_t gplane = g.OH * OWv;
   const LaneMask<T> live = tail_mask<T>(g.OW);
-  for (std::int64_t co = 0; co < g.Co; ++co) {
-    const T* xg = xp + (co / Cog) * Cg * p.plane;
-    const T* gc = gy + co * Lo;
+  for (int c = 0; c < NC; ++c)
     for (std::int64_t oh = 0; oh < g.OH; ++oh) {
-      T* row = gpad + oh * OWv;
-      copy_row(gc + oh * g.OW, row, g.OW);
+      T* row = gpad + c * gplane + oh * OWv;
+      copy_row(gy + (co0 + c) * Lo + oh * g.OW, row, g.OW);
       std::fill(row + g.OW, row + OWv, T(0));
     }
-    for (std::int64_t c = 0; c < Cg; ++c)
-      for (std::int64_t i = 0; i < g.kH; ++i) {
-        Vec<T> acc[KW];
-        for (int j = 0; j < KW; ++j) acc[j] = Vec<T>{};
-        for (std::int64_t oh = 0; oh < g.OH; ++oh)
-          direct_wgrad_row<T, KW>(gpad + oh * OWv, xg + c * p.plane + (oh + i) * p.Wx, g.OW, live,
-                                  acc);
-        T* out = acc_w + ((co * Cg + c) * g.kH + i) * KW;
+  for (std::int64_t ci = 0; ci < Cg; ++ci)
+    for (std::int64_t i = 0; i < g.kH; ++i) {
+      Vec<T> acc[NC][KW] = {};
+      for (std::int64_t oh = 0; oh < g.OH; ++oh)
+        direct_wgrad_row<T, KW, NC>(gpad + oh * OWv, gplane, xg + ci * p.plane + (oh + i) * p.Wx,
+                                    g.OW, live, acc);
+      for (int c = 0; c < NC; ++c) {
+        T* out = acc_w + (((co0 + c) * Cg + ci) * g.kH + i) * KW;
         for (int j = 0; j < KW; ++j) {
           T s = 0;
-          for (std::int64_t k = 0; k < kLanes<T>; ++k) s += acc[j][k];
+          for (std::int64_t k = 0; k < L; ++k) s += acc[c][j][k];
           out[j] += s;
         }
       }
+    }
+}
+
+// Output channels in pairs where the accumulators fit in registers (2 * KW <= 10), each pair
+// within one group; gpad: scratch for two gy planes with rows padded to whole vectors.
+template <class T, int KW>
+void direct_wgrad_image(const T* xp, const PaddedImage& p, const T* gy, const Conv2dGeometry& g,
+                        T* gpad, T* acc_w) {
+  constexpr int NC = KW <= 5 ? 2 : 1;
+  const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
+  for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+    const T* xg = xp + grp * Cg * p.plane;
+    const std::int64_t end = (grp + 1) * Cog;
+    std::int64_t co = grp * Cog;
+    for (; co + NC <= end; co += NC) direct_wgrad_block<T, KW, NC>(xg, p, gy, g, co, gpad, acc_w);
+    for (; co < end; ++co) direct_wgrad_block<T, KW, 1>(xg, p, gy, g, co, gpad, acc_w);
   }
 }
 
@@ -355,7 +313,7 @@ void conv2d_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry&
   const std::int64_t K = Cg * g.kH * g.kW, L = g.OH * g.OW;
   const bool pointwise = is_pointwise(g);
   if (winograd::applicable(g)) return winograd::forward(x, w, bias, g, y, columns);
-  if (use_direct(g)) return direct_forward(x, w, bias, g, y);
+  if (use_direct(g)) return implicit::forward_rows(x, w, bias, g, y);
   if (use_implicit(g)) return implicit::forward(x, w, bias, g, y);
   if (!pointwise) {
     // nb images per GEMM: cols [K, nb*L] = their columns side by side; out [Cog, nb*L] =
@@ -470,7 +428,7 @@ void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T*
     const PaddedImage p = padded_image<T>(g);
     parallel_for(0, chunks, 1, [&](std::int64_t cb, std::int64_t ce) {
       Scratch<T> xp(g.C * p.plane);
-      Scratch<T> gpad(g.OH * ((g.OW + kLanes<T> - 1) / kLanes<T> * kLanes<T>));
+      Scratch<T> gpad(2 * g.OH * ((g.OW + kLanes<T> - 1) / kLanes<T> * kLanes<T>));
       for (std::int64_t ch = cb; ch < ce; ++ch) {
         T* acc = ch == 0 ? gw : partial.data() + (ch - 1) * wsize;
         for (std::int64_t n = g.N * ch / chunks; n < g.N * (ch + 1) / chunks; ++n) {

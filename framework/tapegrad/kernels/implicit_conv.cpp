@@ -68,15 +68,19 @@ void run_tile_rows(std::int64_t mr, const T* src, const std::int64_t* base, cons
   }
 }
 
-// The input gradient's tile: MR input channels x 2 vectors of positions along a row of gx,
-//   out[r][0 .. 2L) = sum over t < n of a[t * kMR + r] * src[off[t] + 0 .. 2L)
-// (a: the weights packed kMR to a tap, broadcast; src: gy's zero-padded rows, read in place), of
-// which the first `valid` positions are stored to out[r * out_stride + ...].
+// The row tile: MR channels x 2 vectors of positions along a row,
+//   out[r][0 .. 2L) = init[r] + sum over t < n of a[t * kMR + r] * src[off[t] + 0 .. 2L)
+// (a: the weights packed kMR to a tap, broadcast; src: zero-padded rows, read in place; init:
+// none when null), of which the first `valid` positions are stored to out[r * out_stride + ...].
+// The input gradient's (rows: input channels, src: gy) and the stride-1 forward's for small
+// kernel volumes (rows: output channels, src: x).
 template <class T, int MR>
 void run_row_tile(const T* a, const T* src, const std::int64_t* off, std::int64_t n, T* out,
-                  std::int64_t out_stride, std::int64_t valid) {
+                  std::int64_t out_stride, std::int64_t valid, const T* init) {
   constexpr std::int64_t L = kLanes<T>;
   Vec<T> acc[MR][2] = {};
+  if (init)
+    for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = splat(init[r]);
   for (std::int64_t t = 0; t < n; ++t, a += kMR) {
     const T* s = src + off[t];
     const Vec<T> b0 = loadv(s), b1 = loadv(s + L);
@@ -102,20 +106,21 @@ void run_row_tile(const T* a, const T* src, const std::int64_t* off, std::int64_
 
 template <class T>
 void run_row_tile_rows(std::int64_t mr, const T* a, const T* src, const std::int64_t* off,
-                       std::int64_t n, T* out, std::int64_t out_stride, std::int64_t valid) {
+                       std::int64_t n, T* out, std::int64_t out_stride, std::int64_t valid,
+                       const T* init = nullptr) {
   switch (mr) {
     case 1:
-      return run_row_tile<T, 1>(a, src, off, n, out, out_stride, valid);
+      return run_row_tile<T, 1>(a, src, off, n, out, out_stride, valid, init);
     case 2:
-      return run_row_tile<T, 2>(a, src, off, n, out, out_stride, valid);
+      return run_row_tile<T, 2>(a, src, off, n, out, out_stride, valid, init);
     case 3:
-      return run_row_tile<T, 3>(a, src, off, n, out, out_stride, valid);
+      return run_row_tile<T, 3>(a, src, off, n, out, out_stride, valid, init);
     case 4:
-      return run_row_tile<T, 4>(a, src, off, n, out, out_stride, valid);
+      return run_row_tile<T, 4>(a, src, off, n, out, out_stride, valid, init);
     case 5:
-      return run_row_tile<T, 5>(a, src, off, n, out, out_stride, valid);
+      return run_row_tile<T, 5>(a, src, off, n, out, out_stride, valid, init);
     default:
-      return run_row_tile<T, kMR>(a, src, off, n, out, out_stride, valid);
+      return run_row_tile<T, kMR>(a, src, off, n, out, out_stride, valid, init);
   }
 }
 
@@ -192,6 +197,50 @@ void forward(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* 
       T* yn = y + n * g.Co * P;
       for (std::int64_t co = 0; co < g.Co; ++co)
         for (std::int64_t p = 0; p < P; ++p) yn[co * P + p] = yt.data()[p * CoP + co];
+    }
+  });
+}
+
+template <class T>
+void forward_rows(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* y) {
+  constexpr std::int64_t NR = kNR<T>;
+  const std::int64_t Cg = g.C / g.groups, Cog = g.Co / g.groups;
+  const std::int64_t taps = Cg * g.kH * g.kW, cblocks = (Cog + kMR - 1) / kMR;
+  const std::int64_t OWv = (g.OW + NR - 1) / NR * NR, HWo = g.OH * g.OW;
+  // Rows wide enough that the last tile's vectors stay inside them.
+  const std::int64_t Hp = g.H + 2 * g.pH;
+  const std::int64_t Wx = std::max(g.W + 2 * g.pW, OWv + (g.kW - 1) * g.dW);
+  const PaddedImage planes{Hp, Wx, Hp * Wx};
+  std::vector<std::int64_t> off(static_cast<std::size_t>(taps));
+  for (std::int64_t c = 0, t = 0; c < Cg; ++c)
+    for (std::int64_t i = 0; i < g.kH; ++i)
+      for (std::int64_t j = 0; j < g.kW; ++j, ++t)
+        off[static_cast<std::size_t>(t)] = c * planes.plane + i * g.dH * Wx + j * g.dW;
+  // wq [group][cblock][t][kMR]: the weights of kMR output channels per tap, zero past Cog.
+  Scratch<T> wq(g.groups * cblocks * taps * kMR), bq(g.groups * cblocks * kMR);
+  for (std::int64_t grp = 0; grp < g.groups; ++grp)
+    for (std::int64_t r = 0; r < cblocks * kMR; ++r) {
+      const std::int64_t co = grp * Cog + r, blk = grp * cblocks + r / kMR;
+      for (std::int64_t t = 0; t < taps; ++t)
+        wq.data()[(blk * taps + t) * kMR + r % kMR] = r < Cog ? w[co * taps + t] : T(0);
+      bq.data()[blk * kMR + r % kMR] = bias && r < Cog ? bias[co] : T(0);
+    }
+  parallel_for(0, g.N, conv_sample_grain(g), [&](std::int64_t nb, std::int64_t ne) {
+    Scratch<T> xp(g.C * planes.plane);
+    for (std::int64_t n = nb; n < ne; ++n) {
+      pad_image(x + n * g.C * g.H * g.W, g.C, g, planes, xp.data());
+      for (std::int64_t grp = 0; grp < g.groups; ++grp)
+        for (std::int64_t cb = 0; cb < cblocks; ++cb) {
+          const std::int64_t blk = grp * cblocks + cb, co0 = grp * Cog + cb * kMR;
+          T* yb = y + (n * g.Co + co0) * HWo;
+          for (std::int64_t oh = 0; oh < g.OH; ++oh)
+            for (std::int64_t ow0 = 0; ow0 < g.OW; ow0 += NR)
+              run_row_tile_rows<T>(std::min<std::int64_t>(kMR, Cog - cb * kMR),
+                                   wq.data() + blk * taps * kMR,
+                                   xp.data() + grp * Cg * planes.plane + oh * Wx + ow0, off.data(),
+                                   taps, yb + oh * g.OW + ow0, HWo,
+                                   std::min<std::int64_t>(NR, g.OW - ow0), bq.data() + blk * kMR);
+        }
     }
   });
 }
@@ -351,7 +400,8 @@ void backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T* gw, T*
 #define TG_INSTANTIATE(T)                                                              \
   template void forward<T>(const T*, const T*, const T*, const Conv2dGeometry&, T*);   \
   template void backward_weight<T>(const T*, const T*, const Conv2dGeometry&, T*, T*); \
-  template void backward_input<T>(const T*, const T*, const Conv2dGeometry&, T*);
+  template void backward_input<T>(const T*, const T*, const Conv2dGeometry&, T*);      \
+  template void forward_rows<T>(const T*, const T*, const T*, const Conv2dGeometry&, T*);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 #undef TG_INSTANTIATE

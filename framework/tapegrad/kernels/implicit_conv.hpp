@@ -24,6 +24,13 @@ bool applicable(const Conv2dGeometry& g);
 template <class T>
 void forward(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* y);
 
+// y = conv(x, w) (+ bias) for stride 1 (any padding, dilation and groups): tiles of 6 output
+// channels x 2 vectors along an output row, each vector read from the zero-padded image at a
+// shift per kernel tap. For small kernel volumes (LeNet-5's and the wider CNN's conv1: one input
+// channel), where the other forms have too little work per position.
+template <class T>
+void forward_rows(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* y);
+
 // Stride 1 and rows of at least 8 (the input gradient's vectors run along the rows of gx):
 // applicable() with these, backward_input() takes the input gradient too.
 bool applicable_input(const Conv2dGeometry& g);
