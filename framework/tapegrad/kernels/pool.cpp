@@ -78,7 +78,7 @@ inline void max_pool2x2_row(const T* __restrict r0, const T* __restrict r1, std:
 
 #if defined(__AVX2__)
 // Eight outputs at a time: even and odd columns are split with shuffles, the same comparisons
-// as the scalar row made with masks.
+// as the scalar row made with masks. Returns the outputs done: all of them when OW >= 8.
 inline std::int64_t max_pool2x2_row_avx2(const float* r0, const float* r1, std::int64_t W,
                                          std::int64_t base, std::int64_t OW, float* yr,
                                          std::int64_t* ir) {
@@ -96,8 +96,7 @@ inline std::int64_t max_pool2x2_row_avx2(const float* r0, const float* r1, std::
   const __m256 kW = _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(W)));
   const __m256 kW1 = _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(W + 1)));
   const __m256i lane = _mm256_setr_epi64x(0, 2, 4, 6);
-  std::int64_t ow = 0;
-  for (; ow + 8 <= OW; ow += 8) {
+  const auto block = [&](std::int64_t ow) {
     __m256 a, b, c, d;
     split(r0 + 2 * ow, a, b);
     split(r1 + 2 * ow, c, d);
@@ -119,6 +118,14 @@ inline std::int64_t max_pool2x2_row_avx2(const float* r0, const float* r1, std::
                                         _mm256_cvtepi32_epi64(_mm256_extracti128_si256(ki, 1)));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(ir + ow), lo);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(ir + ow + 4), hi);
+  };
+  std::int64_t ow = 0;
+  for (; ow + 8 <= OW; ow += 8) block(ow);
+  // A partial last group: the last eight outputs again, overlapping the previous group (the
+  // same values are written twice), rather than a scalar tail (6 of a row of 14 outputs).
+  if (ow < OW && OW >= 8) {
+    block(OW - 8);
+    ow = OW;
   }
   return ow;
 }
