@@ -182,6 +182,18 @@ void check_conv(const Conv2dGeometry& g, std::uint32_t seed) {
                                                    gb3.data());
     REQUIRE(gw3 == gw2);
     check_close(gb3, want_gb, tol * 10, "bias grad from columns " + what);
+    if (tg::kernels::conv2d_has_fused_backward(g)) {
+      // Both gradients in one pass, from the columns and from x: gw and gb bit-identical to the
+      // weight gradient's, gx close to the naive one.
+      for (const T* c : {static_cast<const T*>(cols.data()), static_cast<const T*>(nullptr)}) {
+        std::vector<T> gx4(x.size(), T(7)), gw4(w.size(), T(7)), gb4(gb3.size(), T(7));
+        tg::kernels::conv2d_backward_both<T>(c ? nullptr : xt.data(), c, gyt.data(), wt.data(), g,
+                                             gx4.data(), gw4.data(), gb4.data());
+        REQUIRE(gw4 == gw3);
+        REQUIRE(gb4 == gb3);
+        check_close(gx4, naive_igrad(w, gy, g), tol * 10, "fused input grad " + what);
+      }
+    }
   }
 }
 

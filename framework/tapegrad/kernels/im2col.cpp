@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 #include <type_traits>
 #include <vector>
 
@@ -306,6 +307,16 @@ std::int64_t conv2d_columns_size(const Conv2dGeometry& g) {
   return g.N * g.C * g.kH * g.kW * g.OH * g.OW;
 }
 
+bool conv2d_has_fused_backward(const Conv2dGeometry& g) { return winograd::applicable(g); }
+
+template <class T>
+void conv2d_backward_both(const T* x, const T* columns, const T* gy, const T* w,
+                          const Conv2dGeometry& g, T* gx, T* gw, T* gb) {
+  if (!conv2d_has_fused_backward(g))
+    throw std::logic_error("conv2d_backward_both: no fused backward for this geometry");
+  winograd::backward_both<T>(x, columns, gy, w, g, gx, gw, gb);
+}
+
 template <class T>
 void conv2d_forward(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* y,
                     T* columns) {
@@ -525,6 +536,8 @@ void conv2d_backward_weight_columns(const T* columns, const T* gy, const Conv2dG
   template void conv2d_backward_weight<T>(const T*, const T*, const Conv2dGeometry&, T*, T*);    \
   template void conv2d_backward_weight_columns<T>(const T*, const T*, const Conv2dGeometry&, T*, \
                                                   T*);                                           \
+  template void conv2d_backward_both<T>(const T*, const T*, const T*, const T*,                  \
+                                        const Conv2dGeometry&, T*, T*, T*);                      \
   template void conv2d_add_bias_sums<T>(const T*, const Conv2dGeometry&, std::int64_t,           \
                                         std::int64_t, double*);                                  \
   template void conv2d_bias_from_sums<T>(const double*, std::int64_t, std::int64_t, T*);

@@ -69,6 +69,19 @@ template <class T>
 void conv2d_backward_weight_columns(const T* columns, const T* gy, const Conv2dGeometry& g, T* gw,
                                     T* gb = nullptr);
 
+// Whether conv2d_backward_both computes the input and weight gradients together, cheaper than
+// conv2d_backward_input plus the weight gradient: on the Winograd path, where both come from one
+// transform of gy.
+bool conv2d_has_fused_backward(const Conv2dGeometry& g);
+
+// gx [N, C, H, W], gw and (when gb is not null) gb together, when conv2d_has_fused_backward(g):
+// from the columns conv2d_forward kept when `columns` is not null, else from x. gw and gb are
+// bit-identical to conv2d_backward_weight(_columns)'s; gx differs from conv2d_backward_input's
+// in rounding only.
+template <class T>
+void conv2d_backward_both(const T* x, const T* columns, const T* gy, const T* w,
+                          const Conv2dGeometry& g, T* gx, T* gw, T* gb = nullptr);
+
 // acc[co] += the sum of gy's planes (n, co) for samples n0 .. n1 - 1: each plane in kLanes
 // interleaved partial sums of T (a fixed order that vectorises), those added in double.
 template <class T>

@@ -1,6 +1,7 @@
 #include "tapegrad/kernels/winograd.hpp"
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "tapegrad/kernels/gemm.hpp"
@@ -236,6 +237,67 @@ void grad_transform(const T* gy, const Conv2dGeometry& g, const Tiles& t, Planes
   }
 }
 
+// gx [C, H, W] of one image = the adjoint of input_transform applied to dV [16][C][ldv],
+// columns col0 .. col0 + P - 1: B dV B^T of every tile, the 4x4 patches (overlapping by two rows
+// and two columns) added up in the padded plane, whose interior is gx. The plane is accumulated
+// split by column parity, like the planes input_transform reads; the lanes of a row's last
+// vector past its tiles hold other columns of dV and are masked off.
+template <class T>
+void input_untransform(const T* dV, const Conv2dGeometry& g, const Tiles& t, Planes<T>& pl,
+                       std::int64_t ldv, std::int64_t col0, T* row, T* gx) {
+  constexpr std::int64_t L = kLanes<T>;
+  using I = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+  const std::int64_t step = g.C * ldv, we = pl.we;
+  LaneInt<T> lane;
+  for (std::int64_t k = 0; k < L; ++k) lane[k] = static_cast<I>(k);
+  for (std::int64_t c = 0; c < g.C; ++c) {
+    T *even = pl.even.data(), *odd = pl.odd.data();
+    std::fill(even, even + pl.rows * we, T(0));
+    std::fill(odd, odd + pl.rows * we, T(0));
+    for (std::int64_t a = 0; a < t.th; ++a) {
+      const T* in = dV + c * ldv + col0 + a * t.tw;
+      for (std::int64_t v = 0; v < pl.nv; ++v) {
+        const std::int64_t b0 = v * L;
+        const LaneInt<T> live = lane < static_cast<I>(t.tw - b0);
+        Vec<T> d[4][4];
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 4; ++j)
+            d[i][j] = live ? loadv(in + (4 * i + j) * step + b0) : Vec<T>{};
+        for (int i = 0; i < 4; ++i) {  // dV B^T along the columns (B's rows: e0, e1 - e2 + e3,
+                                       // e1 + e2 - e0, -e3)
+          const Vec<T> d0 = d[i][0], d1 = d[i][1], d2 = d[i][2], d3 = d[i][3];
+          d[i][1] = d1 - d2 + d3;
+          d[i][2] = d1 + d2 - d0;
+          d[i][3] = -d3;
+        }
+        for (int l = 0; l < 4; ++l) {  // B (dV B^T) along the rows
+          const Vec<T> d0 = d[0][l], d1 = d[1][l], d2 = d[2][l], d3 = d[3][l];
+          d[1][l] = d1 - d2 + d3;
+          d[2][l] = d1 + d2 - d0;
+          d[3][l] = -d3;
+        }
+        for (int k = 0; k < 4; ++k) {  // patch row k: padded row 2a + k, columns 2b .. 2b + 3
+          T *e = even + (2 * a + k) * we + b0, *o = odd + (2 * a + k) * we + b0;
+          storev(e, loadv(e) + d[k][0]);
+          storev(o, loadv(o) + d[k][1]);
+          storev(e + 1, loadv(e + 1) + d[k][2]);
+          storev(o + 1, loadv(o + 1) + d[k][3]);
+        }
+      }
+    }
+    for (std::int64_t h = 0; h < g.H; ++h) {
+      const T *e = even + (h + g.pH) * we, *o = odd + (h + g.pH) * we;
+      for (std::int64_t k = 0; k < we; k += L) {
+        Vec<T> lo, hi;
+        interleave<T>(loadv(e + k), loadv(o + k), lo, hi);
+        storev(row + 2 * k, lo);
+        storev(row + 2 * k + L, hi);
+      }
+      copy_row(row + g.pW, gx + (c * g.H + h) * g.W, g.W);
+    }
+  }
+}
+
 }  // namespace
 
 bool applicable(const Conv2dGeometry& g) {
@@ -299,9 +361,15 @@ void backward_input(const T* gy, const T* w, const Conv2dGeometry& g, T* gx) {
   forward<T>(gy, wt.data(), nullptr, gt, gx, nullptr);
 }
 
+namespace {
+
+// The weight gradient (and the bias gradient when gb is not null) and, when gx is not null, the
+// input gradient from the same dM = A dY A^T: dV_xi [C, tiles] = U_xi^T dM_xi, then gx = the
+// adjoint of the input transform. That replaces backward_input's transform of gy (Co channels)
+// and its output transform.
 template <class T>
-void backward_weight(const T* x, const T* saved, const T* gy, const Conv2dGeometry& g, T* gw,
-                     T* gb) {
+void backward_impl(const T* x, const T* saved, const T* gy, const T* w, const Conv2dGeometry& g,
+                   T* gw, T* gb, T* gx) {
   const Tiles t = tiles_of(g);
   const std::int64_t usize = kXi * g.Co * g.C;
   if (g.N == 0) {
@@ -312,12 +380,24 @@ void backward_weight(const T* x, const T* saved, const T* gy, const Conv2dGeomet
   const std::int64_t nb = images_per_group(g, t), groups_n = (g.N + nb - 1) / nb;
   const std::int64_t chunks = std::max<std::int64_t>(
       1, std::min<std::int64_t>(num_threads(), groups_n / group_grain(g, nb)));
+  // For gx: each U_xi^T [C, Co] packed once as the left operand of dV_xi = U_xi^T dM_xi. U is
+  // stored [16][C][Co], so U_xi^T is its row-major block.
+  const std::int64_t psize = gx ? gemm_packed_a_size<T>(g.C, g.Co) : 0;
+  std::vector<T> Up(static_cast<std::size_t>(kXi * psize));
+  if (gx) {
+    std::vector<T> U(static_cast<std::size_t>(usize));
+    weight_transform(w, g.Co, g.C, U.data());
+    for (std::int64_t xi = 0; xi < kXi; ++xi)
+      gemm_pack_a<T>(false, g.C, g.Co, U.data() + xi * g.C * g.Co, g.Co, Up.data() + xi * psize);
+  }
   std::vector<T> dU(static_cast<std::size_t>(chunks * usize));
   std::vector<double> bias_acc(gb ? static_cast<std::size_t>(chunks * g.Co) : 0);
   parallel_for(0, chunks, 1, [&](std::int64_t kb, std::int64_t ke) {
     Scratch<T> vbuf(saved ? 0 : kXi * g.C * (nb * t.P + kPadCols));
     Scratch<T> dM(kXi * g.Co * (nb * t.P + kPadCols));
+    Scratch<T> dV(gx ? kXi * g.C * (nb * t.P + kPadCols) : 0);
     Planes<T> pl(t, 2 * t.th + 2);
+    Scratch<T> row(gx ? 2 * pl.we : 0);
     for (std::int64_t ch = kb; ch < ke; ++ch) {
       T* acc = dU.data() + ch * usize;
       const std::int64_t c0 = groups_n * ch / chunks, c1 = groups_n * (ch + 1) / chunks;
@@ -333,6 +413,15 @@ void backward_weight(const T* x, const T* saved, const T* gy, const Conv2dGeomet
           gemm<T>(false, true, g.Co, g.C, m * t.P, T(1), dM.data() + xi * g.Co * ld, ld,
                   V + xi * g.C * ld, ld, c == c0 ? T(0) : T(1), acc + xi * g.Co * g.C, g.C);
         if (gb) conv2d_add_bias_sums(gy, g, n0, n0 + m, bias_acc.data() + ch * g.Co);
+        if (gx) {
+          for (std::int64_t xi = 0; xi < kXi; ++xi)
+            gemm_prepacked_a<T>(g.C, m * t.P, g.Co, T(1), Up.data() + xi * psize, false,
+                                dM.data() + xi * g.Co * ld, ld, T(0), dV.data() + xi * g.C * ld,
+                                ld);
+          for (std::int64_t j = 0; j < m; ++j)
+            input_untransform(dV.data(), g, t, pl, ld, j * t.P, row.data(),
+                              gx + (n0 + j) * g.C * g.H * g.W);
+        }
       }
     }
   });
@@ -342,10 +431,26 @@ void backward_weight(const T* x, const T* saved, const T* gy, const Conv2dGeomet
   if (gb) conv2d_bias_from_sums(bias_acc.data(), chunks, g.Co, gb);
 }
 
-#define TG_INSTANTIATE(T)                                                                \
-  template void forward<T>(const T*, const T*, const T*, const Conv2dGeometry&, T*, T*); \
-  template void backward_input<T>(const T*, const T*, const Conv2dGeometry&, T*);        \
-  template void backward_weight<T>(const T*, const T*, const T*, const Conv2dGeometry&, T*, T*);
+}  // namespace
+
+template <class T>
+void backward_weight(const T* x, const T* saved, const T* gy, const Conv2dGeometry& g, T* gw,
+                     T* gb) {
+  backward_impl<T>(x, saved, gy, nullptr, g, gw, gb, nullptr);
+}
+
+template <class T>
+void backward_both(const T* x, const T* saved, const T* gy, const T* w, const Conv2dGeometry& g,
+                   T* gx, T* gw, T* gb) {
+  backward_impl<T>(x, saved, gy, w, g, gw, gb, gx);
+}
+
+#define TG_INSTANTIATE(T)                                                                        \
+  template void forward<T>(const T*, const T*, const T*, const Conv2dGeometry&, T*, T*);         \
+  template void backward_input<T>(const T*, const T*, const Conv2dGeometry&, T*);                \
+  template void backward_weight<T>(const T*, const T*, const T*, const Conv2dGeometry&, T*, T*); \
+  template void backward_both<T>(const T*, const T*, const T*, const T*, const Conv2dGeometry&,  \
+                                 T*, T*, T*);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 #undef TG_INSTANTIATE

@@ -42,4 +42,12 @@ template <class T>
 void backward_weight(const T* x, const T* saved, const T* gy, const Conv2dGeometry& g, T* gw,
                      T* gb);
 
+// backward_weight's gradients and, in the same pass, gx [N, C, H, W] (overwritten): the input
+// gradient from the weight gradient's dM = A dY A^T as dV_xi = U_xi^T dM_xi [C, tiles] and the
+// adjoint of the input transform, B dV B^T, overlap-added per tile. Its values differ from
+// backward_input's in rounding only.
+template <class T>
+void backward_both(const T* x, const T* saved, const T* gy, const T* w, const Conv2dGeometry& g,
+                   T* gx, T* gw, T* gb);
+
 }  // namespace tg::kernels::winograd

@@ -124,25 +124,33 @@ Tensor bias_grad(const Tensor& gy) {
 
 // dL/dw, and dL/db when with_bias, without recording (used only without create_graph): from the
 // columns the forward kept (im2col columns, or the Winograd-transformed input) when `cols` is
-// defined, else from x; the bias gradient comes from the same pass over gy.
-std::pair<Tensor, Tensor> weight_bias_grad(const Tensor& cols, const Tensor& x, const Tensor& gy,
-                                           const Tensor& w, const Conv2dOptions& o,
-                                           bool with_bias) {
+// defined, else from x; the bias gradient comes from the same pass over gy. When x requires grad
+// and the kernels compute both gradients together (the Winograd path), dL/dx as well; otherwise
+// the first tensor is undefined.
+std::tuple<Tensor, Tensor, Tensor> kernel_grads(const Tensor& cols, const Tensor& x,
+                                                const Tensor& gy, const Tensor& w,
+                                                const Conv2dOptions& o, bool with_bias) {
   const kernels::Conv2dGeometry g = geometry("conv2d_weight_grad", x.shape(), w.shape(), o);
+  const bool fused = x.requires_grad() && kernels::conv2d_has_fused_backward(g);
+  Tensor gx = fused ? Tensor::empty(x.shape(), x.dtype()) : Tensor();
   Tensor gw = Tensor::empty(w.shape(), x.dtype());
   Tensor gb = with_bias ? Tensor::empty({g.Co}, x.dtype()) : Tensor();
   const Tensor gc = contig(gy), xc = cols.defined() ? Tensor() : contig(x);
+  const Tensor wc = fused ? contig(w) : Tensor();
   detail::dispatch_floating(x.dtype(), "conv2d_weight_grad", [&](auto tag) {
     using T = decltype(tag);
     T* b = with_bias ? gb.data_ptr<T>() : nullptr;
-    if (cols.defined())
-      kernels::conv2d_backward_weight_columns<T>(cols.data_ptr<T>(), gc.data_ptr<T>(), g,
-                                                 gw.data_ptr<T>(), b);
+    const T* xp = cols.defined() ? nullptr : xc.data_ptr<T>();
+    const T* cp = cols.defined() ? cols.data_ptr<T>() : nullptr;
+    if (fused)
+      kernels::conv2d_backward_both<T>(xp, cp, gc.data_ptr<T>(), wc.data_ptr<T>(), g,
+                                       gx.data_ptr<T>(), gw.data_ptr<T>(), b);
+    else if (cp)
+      kernels::conv2d_backward_weight_columns<T>(cp, gc.data_ptr<T>(), g, gw.data_ptr<T>(), b);
     else
-      kernels::conv2d_backward_weight<T>(xc.data_ptr<T>(), gc.data_ptr<T>(), g, gw.data_ptr<T>(),
-                                         b);
+      kernels::conv2d_backward_weight<T>(xp, gc.data_ptr<T>(), g, gw.data_ptr<T>(), b);
   });
-  return {gw, gb};
+  return {gx, gw, gb};
 }
 
 }  // namespace
@@ -174,18 +182,20 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Conv2dOptions o
     });
   }
   auto backward = [x, w, b, o, cols](const Tensor& gy, const Tensor&) {
-    Tensor gw, gb;
+    Tensor gx, gw, gb;
     const bool want_b = b.defined() && b.requires_grad();
     if (w.requires_grad()) {
       // Without create_graph, straight from the kernels (the kept columns; the bias gradient in
-      // the same pass over gy); with it, through the recorded ops.
+      // the same pass over gy; on the Winograd path the input gradient too); with it, through
+      // the recorded ops.
       if (!is_grad_enabled())
-        std::tie(gw, gb) = weight_bias_grad(cols, x, gy, w, o, want_b);
+        std::tie(gx, gw, gb) = kernel_grads(cols, x, gy, w, o, want_b);
       else
         gw = conv2d_weight_grad(x, gy, w.shape(), o);
     }
     if (want_b && !gb.defined()) gb = bias_grad(gy);
-    TensorList grads{x.requires_grad() ? conv2d_input_grad(gy, w, x.shape(), o) : Tensor(), gw};
+    if (x.requires_grad() && !gx.defined()) gx = conv2d_input_grad(gy, w, x.shape(), o);
+    TensorList grads{gx, gw};
     if (b.defined()) grads.push_back(gb);
     return grads;
   };
