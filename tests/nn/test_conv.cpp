@@ -214,25 +214,36 @@ TEST_CASE("conv2d: forward and both gradients match a direct loop over many conf
 
 TEST_CASE("conv2d: the same inputs give bit-identical outputs and gradients", "[nn][conv]") {
   // Weight gradients sum over samples in per-thread chunks; the chunks depend only on the thread
-  // count, so repeated runs agree exactly.
-  Tensor x = randn({6, 8, 14, 14}), w = randn({16, 8, 3, 3});
-  x.requires_grad_();
-  w.requires_grad_();
-  std::vector<std::vector<float>> runs;
-  for (int r = 0; r < 3; ++r) {
-    x.zero_grad();
-    w.zero_grad();
-    Tensor y = conv2d(x, w, {}, {.padding = {1, 1}});
-    sum(mul(y, y)).backward();
-    std::vector<float> v = y.to_vector<float>();
-    for (const Tensor& t : {x.grad(), w.grad()}) {
-      const auto g = t.to_vector<float>();
-      v.insert(v.end(), g.begin(), g.end());
+  // count, so repeated runs agree exactly. One layer per kernel path: Winograd (3x3, 8 -> 16,
+  // both gradients from one pass), the implicit GEMM (5x5, 6 -> 16) and the direct path (one
+  // input channel, 5x5, pad 2).
+  struct Layer {
+    Shape x, w;
+    Conv2dOptions o;
+  };
+  for (const Layer& l : {Layer{{6, 8, 14, 14}, {16, 8, 3, 3}, {.padding = {1, 1}}},
+                         Layer{{6, 6, 14, 14}, {16, 6, 5, 5}, {}},
+                         Layer{{6, 1, 28, 28}, {6, 1, 5, 5}, {.padding = {2, 2}}}}) {
+    Tensor x = randn(l.x), w = randn(l.w);
+    x.requires_grad_();
+    w.requires_grad_();
+    std::vector<std::vector<float>> runs;
+    for (int r = 0; r < 3; ++r) {
+      x.zero_grad();
+      w.zero_grad();
+      Tensor y = conv2d(x, w, {}, l.o);
+      sum(mul(y, y)).backward();
+      std::vector<float> v = y.to_vector<float>();
+      for (const Tensor& t : {x.grad(), w.grad()}) {
+        const auto g = t.to_vector<float>();
+        v.insert(v.end(), g.begin(), g.end());
+      }
+      runs.push_back(v);
     }
-    runs.push_back(v);
+    INFO("weight " << shape_str(l.w));
+    REQUIRE(runs[0] == runs[1]);
+    REQUIRE(runs[0] == runs[2]);
   }
-  REQUIRE(runs[0] == runs[1]);
-  REQUIRE(runs[0] == runs[2]);
 }
 
 TEST_CASE("conv2d: non-contiguous input and weight give the contiguous result", "[nn][conv]") {
