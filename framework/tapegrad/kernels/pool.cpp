@@ -237,9 +237,14 @@ inline void pool2x2_scatter_row_avx2(const float* yr, const std::int64_t* ir, st
   };
   std::int64_t ow = 0;
   for (; ow + 8 <= OW; ow += 8) block(yr + ow, ir + ow, base + 2 * ow, r0 + 2 * ow, r1 + 2 * ow);
-  if (const std::int64_t n = OW - ow; n > 0) {
-    // Past the row: gradient 0 at the window's first position; 2 n floats kept of each row
-    // (masked stores are slow on some cores: copied instead).
+  if (ow < OW && OW >= 8) {
+    // A partial last group: the last eight outputs again, overlapping the previous group (each
+    // block writes whole windows, so the overlap is written twice with the same values).
+    const std::int64_t o = OW - 8;
+    block(yr + o, ir + o, base + 2 * o, r0 + 2 * o, r1 + 2 * o);
+  } else if (const std::int64_t n = OW - ow; n > 0) {
+    // A row of fewer than 8 outputs: past the row, gradient 0 at the window's first position;
+    // 2 n floats kept of each row (masked stores are slow on some cores: copied instead).
     alignas(32) float yt[8], d0[16], d1[16];
     alignas(32) std::int64_t it[8];
     for (std::int64_t i = 0; i < 8; ++i) {
