@@ -68,12 +68,13 @@ struct Args {
   int threads = 0;
   std::int64_t warmup = 5;
   std::int64_t iters = 2000;  // tiny only
+  int prefetch = 2;           // the DataLoader's default: batches built on a background thread
 };
 
 [[noreturn]] void usage(const char* msg) {
   fmt::print(stderr,
              "bench_models: {}\nusage: bench_models --model mlp|lenet5|cnn|tiny [--fraction F] "
-             "[--threads T] [--warmup B] [--iters N] [--root DIR]\n",
+             "[--threads T] [--warmup B] [--iters N] [--prefetch P] [--root DIR]\n",
              msg);
   std::exit(2);
 }
@@ -96,6 +97,8 @@ Args parse(int argc, char** argv) {
       a.warmup = std::atoll(v);
     else if (k == "--iters")
       a.iters = std::atoll(v);
+    else if (k == "--prefetch")
+      a.prefetch = std::atoi(v);
     else
       usage(("unknown flag " + k).c_str());
   }
@@ -154,7 +157,8 @@ int run_epoch(const Args& a) {
                                            tg::optim::SGDOptions{.lr = 0.05, .momentum = 0.9});
 
   auto train = std::make_shared<tg::data::FashionMNIST>(a.root, tg::data::Split::Train);
-  tg::data::DataLoader loader(train, {.batch_size = batch, .shuffle = true, .seed = 1});
+  tg::data::DataLoader loader(
+      train, {.batch_size = batch, .shuffle = true, .seed = 1, .prefetch = a.prefetch});
   const std::int64_t nb = loader.num_batches();
   const auto timed = std::max<std::int64_t>(1, std::llround(a.fraction * static_cast<double>(nb)));
 
