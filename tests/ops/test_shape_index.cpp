@@ -28,6 +28,12 @@ TEST_CASE("index_select: values by hand", "[ops][shape][index]") {
   REQUIRE(index_select(x, 1, int64_tensor(std::vector<std::int64_t>{})).shape() == Shape{3, 0});
   // Transposed input: xt[i, j] = x[j, i]; rows 3 and 0 of xt are columns 3 and 0 of x.
   require_values(index_select(x.t(), 0, int64_tensor({3, 0})), {3, 7, 11, 0, 4, 8});
+  // A middle dimension of a 3-D tensor: x3[a, b, c] = 6a + 2b + c, b = 2 then 0.
+  require_values(index_select(iota({2, 3, 2}), 1, int64_tensor({2, 0})),
+                 {4, 5, 0, 1, 10, 11, 6, 7});
+  // A contiguous view that starts inside its storage (rows 1-2 of x): rows 1 and 0 of it.
+  require_values(index_select(x.slice(0, 1, 3), 0, int64_tensor({1, 0})),
+                 {8, 9, 10, 11, 4, 5, 6, 7});
   // Non-contiguous index (every other element of [2, 9, 0, 9]).
   Tensor idx = int64_tensor({2, 9, 0, 9}).slice(0, 0, 4, 2);
   require_values(index_select(x, 0, idx), {8, 9, 10, 11, 0, 1, 2, 3});

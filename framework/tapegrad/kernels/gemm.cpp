@@ -71,12 +71,30 @@ template <class T>
 void pack_b(bool tb, const T* B, std::int64_t ldb, std::int64_t k0, std::int64_t kc, std::int64_t N,
             T* out) {
   constexpr std::int64_t NR = Tile<T>::NR;
-  const std::int64_t panels = (N + NR - 1) / NR;
+  const std::int64_t panels = (N + NR - 1) / NR, full = N / NR;
   // Packing is cheap per element: only worth threads for large panels.
   const std::int64_t grain =
       std::max<std::int64_t>(1, (1 << 16) / std::max<std::int64_t>(kc * NR, 1));
   parallel_for(0, panels, grain, [&](std::int64_t pb, std::int64_t pe) {
-    for (std::int64_t p = pb; p < pe; ++p) {
+    std::int64_t p = pb;
+    if (!tb) {
+      // B as it is: the full panels 8 rows of B at a time, panel after panel. B is then read as
+      // 8 sequential streams and each panel written 8 lines at a time. (Panel by panel over all
+      // kc rows, B is read one 64-byte line per row, rows ldb apart: a stride the hardware
+      // prefetcher does not follow at a few KB. Row by row, the writes go to lines kc * NR
+      // apart, which share one L1 set when that is a multiple of 4 KB.)
+      const std::int64_t pf = std::min(pe, full);
+      for (std::int64_t kb = 0; kb < kc && pb < pf; kb += 8) {
+        const std::int64_t ke = std::min(kc, kb + 8);
+        for (std::int64_t q = pb; q < pf; ++q) {
+          T* d = out + q * kc * NR;
+          for (std::int64_t k = kb; k < ke; ++k)
+            std::memcpy(d + k * NR, B + (k0 + k) * ldb + q * NR, sizeof(T) * NR);
+        }
+      }
+      p = std::max(pb, pf);
+    }
+    for (; p < pe; ++p) {
       T* dst = out + p * kc * NR;
       const std::int64_t j0 = p * NR, nr = std::min(NR, N - j0);
       std::int64_t k = 0;

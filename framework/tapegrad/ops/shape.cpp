@@ -1,5 +1,7 @@
 #include "tapegrad/ops/shape.hpp"
 
+#include <cstring>
+#include <functional>
 #include <numeric>
 #include <optional>
 
@@ -324,7 +326,21 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   Shape s = x.shape();
   if (x.dim() > 0) s[dim] = k;
   Tensor out = Tensor::empty(s, x.dtype());
-  {
+  if (x.is_contiguous() && x.dim() > 0) {
+    // The common case (a batch of rows gathered from a dataset): each selected slice is `inner`
+    // contiguous elements in each of `outer` blocks; copy them as such.
+    const std::int64_t outer =
+        std::accumulate(s.begin(), s.begin() + dim, std::int64_t{1}, std::multiplies<>());
+    const std::int64_t inner =
+        std::accumulate(s.begin() + dim + 1, s.end(), std::int64_t{1}, std::multiplies<>());
+    const std::size_t es = dtype_size(x.dtype()), bytes = static_cast<std::size_t>(inner) * es;
+    const auto* src = static_cast<const unsigned char*>(x.raw_data());
+    auto* dst = static_cast<unsigned char*>(out.raw_data());
+    for (std::int64_t o = 0; o < outer; ++o)
+      for (std::int64_t i = 0; i < k; ++i)
+        std::memcpy(dst + static_cast<std::size_t>(o * k + i) * bytes,
+                    src + static_cast<std::size_t>(o * n + rows[i]) * bytes, bytes);
+  } else {
     NoGradGuard ng;
     for (std::int64_t i = 0; i < k; ++i) narrow(out, dim, i, 1).copy_(narrow(x, dim, rows[i], 1));
   }
