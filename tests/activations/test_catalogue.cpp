@@ -4,6 +4,7 @@
 // conventions, numerical stability, metadata completeness, and the PAU / rational initial fits.
 #include "helpers.hpp"
 
+#include <limits>
 #include <map>
 #include <numbers>
 
@@ -264,6 +265,18 @@ TEST_CASE("fixed activations: stable for large |x| (no inf, no NaN)", "[activati
     auto a = act::make(name, 1, DType::Float32);
     for (double v : (*a)(tensor({-100.0, -20.0, 20.0, 100.0})).to_vector<double>())
       REQUIRE(std::isfinite(v));
+  }
+}
+
+TEST_CASE("relu: NaN propagates and -0.0 becomes +0.0, as PyTorch's relu", "[activations]") {
+  for (DType dt : {DType::Float32, DType::Float64}) {
+    auto a = act::make("relu", 1, dt);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const auto v = (*a)(tensor({nan, -0.0, -2.0, 3.0}, {4}, dt)).to_vector<double>();
+    REQUIRE(std::isnan(v[0]));
+    REQUIRE((v[1] == 0.0 && !std::signbit(v[1])));
+    REQUIRE((v[2] == 0.0 && !std::signbit(v[2])));
+    REQUIRE(v[3] == 3.0);
   }
 }
 

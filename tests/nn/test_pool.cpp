@@ -2,13 +2,20 @@
 // output-size and window rules (padding, dilation, ceil_mode, count_include_pad, adaptive
 // windows), the tie convention of max pooling, a naive reference over many configurations,
 // first- and second-order gradchecks, errors and printing.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <functional>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "helpers.hpp"
+#include "tapegrad/activations/activation.hpp"
+#include "tapegrad/nn/basic.hpp"
 #include "tapegrad/nn/pool.hpp"
+#include "tapegrad/nn/sequential.hpp"
 #include "tapegrad/ops/pool.hpp"
 
 using namespace tg;
@@ -488,4 +495,114 @@ TEST_CASE("pooling layers: bad settings fail at construction", "[nn][pool]") {
   REQUIRE_THROWS_WITH(nn::AvgPool2d(2, -1), Catch::Contains("AvgPool2d: stride must be positive"));
   REQUIRE_THROWS_WITH(nn::AdaptiveAvgPool2d({2, 0}),
                       Catch::Contains("AdaptiveAvgPool2d: output_size must be positive"));
+}
+
+// ------------------------------------------------------------------ Sequential: relu, then pool
+
+namespace {
+// Values with many ties, zeros of both signs, negative-only windows and a NaN, so that the
+// argmax rule, relu's flat part and NaN propagation are all exercised.
+Tensor tricky_images(const Shape& shape, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  const std::vector<double> pool = {-2.0, -1.0, -0.0, 0.0, 0.5, 1.0, 1.0, 3.0};
+  std::size_t n = 1;
+  for (std::int64_t d : shape) n *= static_cast<std::size_t>(d);
+  std::vector<double> v(n);
+  for (auto& e : v) e = pool[rng() % pool.size()];
+  for (std::size_t i = 0; i < 12 && i < v.size(); ++i) v[i] = -1.0 - static_cast<double>(i % 3);
+  v[v.size() / 2] = std::numeric_limits<double>::quiet_NaN();
+  return tensor(v, shape, DType::Float32);
+}
+
+bool same_bits(const Tensor& a, const Tensor& b) {
+  const Tensor ca = a.contiguous(), cb = b.contiguous();
+  return a.shape() == b.shape() && a.dtype() == b.dtype() &&
+         std::memcmp(ca.raw_data(), cb.raw_data(),
+                     static_cast<std::size_t>(a.numel()) * dtype_size(a.dtype())) == 0;
+}
+
+struct Run {
+  Tensor y, gx;
+  std::vector<std::string> ops;  // the tape's op names, in order, before backward
+};
+
+// f(x) then, through backward of sum(y * w), x's gradient; `w` has NaN-free weights.
+Run run(const std::function<Tensor(const Tensor&)>& f, const Tensor& x0) {
+  tape().clear();
+  Tensor x = x0.detach().requires_grad_(true);
+  Tensor y = f(x);
+  Run r;
+  for (const auto& e : tape().entries()) r.ops.emplace_back(e.name);
+  std::vector<double> wv(static_cast<std::size_t>(y.numel()));
+  for (std::size_t i = 0; i < wv.size(); ++i) wv[i] = 0.25 + static_cast<double>(i % 7);
+  sum(mul(y, tensor(wv, y.shape(), y.dtype()))).backward();
+  r.y = y.detach();
+  r.gx = x.grad();
+  return r;
+}
+}  // namespace
+
+TEST_CASE("Sequential: relu then MaxPool2d runs the pool first, with the same bits",
+          "[nn][pool][sequential]") {
+  const Shape shape{2, 3, 9, 11};
+  const Tensor x = tricky_images(shape, 5);
+  struct Geometry {
+    Size2 k, s, p, d;
+    bool ceil;
+  };
+  for (const Geometry& g :
+       {Geometry{2, 2, 0, 1, false}, Geometry{3, 2, 1, 1, true}, Geometry{2, 1, 0, 2, false}}) {
+    for (int which = 0; which < 2; ++which) {
+      CAPTURE(g.k.h, g.s.h, g.p.h, g.d.h, g.ceil, which);
+      std::shared_ptr<nn::Module> act =
+          which == 0 ? std::shared_ptr<nn::Module>(std::make_shared<nn::ReLU>())
+                     : std::shared_ptr<nn::Module>(act::make("relu", 3));
+      auto pool = std::make_shared<nn::MaxPool2d>(g.k, g.s, g.p, g.d, g.ceil);
+      REQUIRE(act->commutes_with_max_pool());
+      nn::Sequential seq{act, pool};
+      const Run plain = run([&](const Tensor& t) { return (*pool)((*act)(t)); }, x);
+      const Run fused = run([&](const Tensor& t) { return seq(t); }, x);
+      // The reorder happened: the tape has the pool before the activation.
+      REQUIRE(plain.ops.size() == 2);
+      REQUIRE(fused.ops.size() == 2);
+      REQUIRE(plain.ops[0] == fused.ops[1]);
+      REQUIRE(fused.ops[0] == "max_pool2d");
+      // And changed nothing: the NaN window is NaN in both, every other value and every
+      // gradient is the same bit pattern.
+      REQUIRE(std::isnan(fused.y.contiguous().to_vector<double>()[0]) ==
+              std::isnan(plain.y.contiguous().to_vector<double>()[0]));
+      REQUIRE(same_bits(plain.y, fused.y));
+      REQUIRE(same_bits(plain.gx, fused.gx));
+      // Some windows hold only non-positive values and some a positive one, and the gradient
+      // reaches x somewhere: the cases that could differ are present.
+      const auto yv = fused.y.to_vector<double>();
+      REQUIRE(std::count(yv.begin(), yv.end(), 0.0) > 0);
+      REQUIRE(std::count_if(yv.begin(), yv.end(), [](double v) { return v > 0; }) > 0);
+      REQUIRE(std::count_if(yv.begin(), yv.end(), [](double v) { return std::isnan(v); }) > 0);
+      const auto gv = fused.gx.to_vector<double>();
+      REQUIRE(std::count_if(gv.begin(), gv.end(), [](double v) { return v != 0; }) > 0);
+    }
+  }
+}
+
+TEST_CASE("Sequential: other activations and summary() keep the modules' order",
+          "[nn][pool][sequential]") {
+  const Tensor x = tricky_images({1, 2, 6, 6}, 7);
+  // leaky_relu is increasing, but not flat where its derivative is zero: no reorder.
+  for (const char* spec : {"leaky_relu", "relu6", "tanh", "prelu"}) {
+    CAPTURE(spec);
+    auto a = act::make(spec, 2);
+    REQUIRE_FALSE(a->commutes_with_max_pool());
+    nn::Sequential seq{a, std::make_shared<nn::MaxPool2d>(2)};
+    const Run r = run([&](const Tensor& t) { return seq(t); }, x);
+    REQUIRE(r.ops.back() == "max_pool2d");
+  }
+  // summary() lists the relu with its own (unpooled) output shape.
+  nn::Sequential seq{std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2)};
+  const std::string s = nn::summary(seq, {1, 2, 6, 6});
+  CAPTURE(s);
+  REQUIRE(s.find("0 (ReLU)") != std::string::npos);
+  REQUIRE(s.find("[1, 2, 6, 6]") != std::string::npos);
+  REQUIRE(s.find("[1, 2, 3, 3]") != std::string::npos);
+  REQUIRE(s.find("0 (ReLU)") < s.find("1 (MaxPool2d)"));
 }

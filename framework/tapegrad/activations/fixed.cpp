@@ -80,6 +80,13 @@ class Fixed final : public Activation {
     return pointwise<HyperFn<Core, static_cast<int>(sizeof...(D))>>(x, hs, op_);
   }
 
+  bool commutes_with_max_pool() const override {
+    if constexpr (requires { Core::kCommutesWithMaxPool; })
+      return Core::kCommutesWithMaxPool && hyper_.empty();
+    else
+      return false;
+  }
+
   std::optional<double> gain() const override {
     if constexpr (requires(const double* h) { Core::gain(h); })
       return Core::gain(hyper_.data());
@@ -151,9 +158,12 @@ struct Tanh {
 
 // relu'(0) = 0: threshold_backward passes the gradient where the result is > 0.
 struct ReLU {
+  // NaN propagates, as PyTorch's relu (and tapegrad's relu op): hiding it would hide a diverged
+  // run. -0.0 becomes +0.0. Max-pooling then commutes with it bit for bit (nn::Module).
+  static constexpr bool kCommutesWithMaxPool = true;
   template <class T>
   static T f(T x, const T*) {
-    return select(x > T(0), x, T(0));
+    return select(x <= T(0), T(0), x);
   }
   template <class T>
   static T dfdx(T x, T, const T*) {

@@ -37,6 +37,7 @@ class ReLU : public Module {
  public:
   ReLU() : Module("ReLU") {}
   Tensor forward(const Tensor& x) override;
+  bool commutes_with_max_pool() const override { return true; }
 };
 class Tanh : public Module {
  public:

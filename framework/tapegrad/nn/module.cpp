@@ -229,6 +229,10 @@ std::string Module::to_string() const {
   return s;
 }
 
+namespace detail {
+bool summary_active() { return g_summary != nullptr; }
+}  // namespace detail
+
 std::string summary(Module& model, const Shape& input_shape, DType dtype) {
   std::map<const Module*, std::string> names;
   for (auto& [n, m] : model.named_modules()) names[m] = n.empty() ? "(model)" : n;

@@ -62,6 +62,13 @@ class Module {
   // a shape or dtype mismatch is always an error. All problems are listed in one message.
   void load_state_dict(const StateDict& sd, bool strict = true);
 
+  // True when this module is a function f applied elementwise, with no parameters, such that
+  // max-pooling commutes with it exactly: f(max(a, b)) == max(f(a), f(b)) bit for bit (NaN and
+  // -0.0 included) and the gradients of the two orders agree bit for bit too (f is
+  // non-decreasing, and flat only where its derivative is zero). Sequential then runs a
+  // following MaxPool2d first, so that f works on a quarter of the values. relu says true.
+  virtual bool commutes_with_max_pool() const { return false; }
+
   // --- printing
   const std::string& type_name() const { return type_name_; }
   // One line of settings, shown in to_string(): "in_features=2, out_features=3, bias=true".
@@ -88,5 +95,10 @@ class Module {
 // zeros of `input_shape` (batch included), with its output shape and own parameter count,
 // then the totals. Runs under NoGradGuard in eval mode and restores the mode.
 std::string summary(Module& model, const Shape& input_shape, DType dtype = DType::Float32);
+
+namespace detail {
+// True while summary() runs its forward pass on this thread.
+bool summary_active();
+}  // namespace detail
 
 }  // namespace tg::nn

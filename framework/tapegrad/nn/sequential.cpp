@@ -1,5 +1,7 @@
 #include "tapegrad/nn/sequential.hpp"
 
+#include "tapegrad/nn/pool.hpp"
+
 namespace tg::nn {
 
 Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules)
@@ -15,7 +17,22 @@ Sequential& Sequential::push_back(std::shared_ptr<Module> m) {
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
-  for (auto& m : layers_) h = (*m)(h);
+  // An activation that commutes with max-pooling (relu), followed by a MaxPool2d, runs after
+  // the pool instead: the values and gradients are the same bit for bit (see
+  // Module::commutes_with_max_pool), and the activation's forward and backward then touch a
+  // quarter of the values (a 2x2 pool) instead of the whole conv output. The tape records
+  // max_pool2d before relu. summary() sees the modules in their own order.
+  const bool reorder = !detail::summary_active();
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    if (reorder && i + 1 < layers_.size() && layers_[i]->commutes_with_max_pool() &&
+        dynamic_cast<const MaxPool2d*>(layers_[i + 1].get()) != nullptr) {
+      h = (*layers_[i + 1])(h);
+      h = (*layers_[i])(h);
+      ++i;
+      continue;
+    }
+    h = (*layers_[i])(h);
+  }
   return h;
 }
 
