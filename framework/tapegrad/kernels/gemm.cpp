@@ -69,13 +69,15 @@ inline void transpose8x8(const float* src, std::int64_t lds, float* dst, std::in
 // Packs op(B)[k0:k0+kc, 0:N] into panels of NR columns: panel j holds kc rows of NR values.
 template <class T>
 void pack_b(bool tb, const T* B, std::int64_t ldb, std::int64_t k0, std::int64_t kc, std::int64_t N,
-            T* out) {
+            T* out, bool threaded) {
   constexpr std::int64_t NR = Tile<T>::NR;
   const std::int64_t panels = (N + NR - 1) / NR, full = N / NR;
-  // Packing is cheap per element, but the threads wait for it: split it from 8K elements a
-  // thread (a 256 x 256 B was packed by one thread at 64K, 10-20% of its 2-thread GEMM).
+  // Packing is cheap per element, but the threads wait for it: when the product itself runs on
+  // threads (`threaded`), split it from 8K elements a thread (a 256 x 256 B was packed by one
+  // thread at 64K, 10-20% of its 2-thread GEMM). Otherwise a parallel region would cost more
+  // than the copy (10 x 128 x 128 ran at half speed).
   const std::int64_t grain =
-      std::max<std::int64_t>(1, (1 << 13) / std::max<std::int64_t>(kc * NR, 1));
+      threaded ? std::max<std::int64_t>(1, (1 << 13) / std::max<std::int64_t>(kc * NR, 1)) : panels;
   parallel_for(0, panels, grain, [&](std::int64_t pb, std::int64_t pe) {
     std::int64_t p = pb;
     if (!tb) {
@@ -418,12 +420,12 @@ void gemm_blocked(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t
   for (std::int64_t k0 = 0; k0 < K; k0 += kc_len) {
     const std::int64_t kc = std::min(kc_len, K - k0);
     const bool first = k0 == 0;
+    const bool threaded = M * N * kc > 200000;
     if (!direct_b)
-      pack_b(tb, B, ldb, k0, kc, N, bp);
+      pack_b(tb, B, ldb, k0, kc, N, bp, threaded);
     else if (full_panels < npanels)
-      pack_b(false, B + full_panels * TL::NR, ldb, k0, kc, N - full_panels * TL::NR, bp);
-    const std::int64_t work = M * N * kc;
-    parallel_for(0, items, work > 200000 ? 1 : items, [&](std::int64_t wb, std::int64_t we) {
+      pack_b(false, B + full_panels * TL::NR, ldb, k0, kc, N - full_panels * TL::NR, bp, threaded);
+    parallel_for(0, items, threaded ? 1 : items, [&](std::int64_t wb, std::int64_t we) {
       Scratch<T> abuf(apre ? 0 : mc_len * kc_len);
       const T* ap = abuf.data();
       std::int64_t packed_block = -1;
