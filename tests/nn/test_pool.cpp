@@ -597,6 +597,20 @@ TEST_CASE("Sequential: other activations and summary() keep the modules' order",
     const Run r = run([&](const Tensor& t) { return seq(t); }, x);
     REQUIRE(r.ops.back() == "max_pool2d");
   }
+  // Subclasses keep their order: their forward may not be relu or max-pooling.
+  struct ScaledReLU : nn::ReLU {
+    Tensor forward(const Tensor& t) override { return nn::ReLU::forward(mul(t, -1.0)); }
+  };
+  struct MinPool : nn::MaxPool2d {
+    MinPool() : nn::MaxPool2d(2) {}
+    Tensor forward(const Tensor& t) override { return neg(nn::MaxPool2d::forward(neg(t))); }
+  };
+  {
+    nn::Sequential seq{std::make_shared<ScaledReLU>(), std::make_shared<nn::MaxPool2d>(2)};
+    REQUIRE(run([&](const Tensor& t) { return seq(t); }, x).ops.back() == "max_pool2d");
+    nn::Sequential seq2{std::make_shared<nn::ReLU>(), std::make_shared<MinPool>()};
+    REQUIRE(run([&](const Tensor& t) { return seq2(t); }, x).ops.front() == "relu");
+  }
   // summary() lists the relu with its own (unpooled) output shape.
   nn::Sequential seq{std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2)};
   const std::string s = nn::summary(seq, {1, 2, 6, 6});

@@ -24,6 +24,8 @@ TEST_CASE("index_select: values by hand", "[ops][shape][index]") {
   Tensor r = index_select(x, 0, int64_tensor({1}).reshape({}));
   REQUIRE(r.shape() == Shape{1, 4});
   require_values(r, {4, 5, 6, 7});
+  // A tensor with a zero-size dimension: nothing to copy, the shape is still right.
+  REQUIRE(index_select(zeros({3, 0}), 0, int64_tensor({2, 1})).shape() == Shape{2, 0});
   // Empty index.
   REQUIRE(index_select(x, 1, int64_tensor(std::vector<std::int64_t>{})).shape() == Shape{3, 0});
   // Transposed input: xt[i, j] = x[j, i]; rows 3 and 0 of xt are columns 3 and 0 of x.

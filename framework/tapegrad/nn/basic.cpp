@@ -1,5 +1,7 @@
 #include "tapegrad/nn/basic.hpp"
 
+#include <typeinfo>
+
 #include <fmt/format.h>
 
 #include "tapegrad/ops/elementwise.hpp"
@@ -20,6 +22,7 @@ Tensor Dropout::forward(const Tensor& x) { return dropout(x, p, is_training(), g
 std::string Dropout::extra_repr() const { return fmt::format("p={}", p); }
 
 Tensor ReLU::forward(const Tensor& x) { return relu(x); }
+bool ReLU::commutes_with_max_pool() const { return typeid(*this) == typeid(ReLU); }
 Tensor Tanh::forward(const Tensor& x) { return tanh(x); }
 Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }
 

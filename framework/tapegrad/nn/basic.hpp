@@ -37,7 +37,8 @@ class ReLU : public Module {
  public:
   ReLU() : Module("ReLU") {}
   Tensor forward(const Tensor& x) override;
-  bool commutes_with_max_pool() const override { return true; }
+  // Not for a subclass, whose forward might not be relu.
+  bool commutes_with_max_pool() const override;
 };
 class Tanh : public Module {
  public:

@@ -1,5 +1,7 @@
 #include "tapegrad/nn/sequential.hpp"
 
+#include <typeinfo>
+
 #include "tapegrad/nn/pool.hpp"
 
 namespace tg::nn {
@@ -24,8 +26,9 @@ Tensor Sequential::forward(const Tensor& x) {
   // max_pool2d before relu. summary() sees the modules in their own order.
   const bool reorder = !detail::summary_active();
   for (std::size_t i = 0; i < layers_.size(); ++i) {
+    // MaxPool2d itself, not a subclass, whose forward might do something else.
     if (reorder && i + 1 < layers_.size() && layers_[i]->commutes_with_max_pool() &&
-        dynamic_cast<const MaxPool2d*>(layers_[i + 1].get()) != nullptr) {
+        typeid(*layers_[i + 1]) == typeid(MaxPool2d)) {
       h = (*layers_[i + 1])(h);
       h = (*layers_[i])(h);
       ++i;

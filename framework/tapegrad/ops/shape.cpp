@@ -326,7 +326,7 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   Shape s = x.shape();
   if (x.dim() > 0) s[dim] = k;
   Tensor out = Tensor::empty(s, x.dtype());
-  if (x.is_contiguous() && x.dim() > 0) {
+  if (x.is_contiguous() && x.dim() > 0 && out.numel() > 0) {
     // The common case (a batch of rows gathered from a dataset): each selected slice is `inner`
     // contiguous elements in each of `outer` blocks; copy them as such.
     const std::int64_t outer =
