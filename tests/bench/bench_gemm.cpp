@@ -94,5 +94,6 @@ int main(int argc, char** argv) {
           fmt::format("gemm/{}/{}/{}x{}x{}", s.group, layout(s), s.M, s.N, s.K);
       benchmark::RegisterBenchmark(name.c_str(), bench, s)->UseRealTime();
     }
+    benchmark::AddCustomContext("tg_gemm_kernel", tg::kernels::gemm_kernel_name());
   });
 }

@@ -44,8 +44,9 @@ def run_tg(binary, threads, min_time):
     out = subprocess.run([binary, "--benchmark_format=json", f"--benchmark_min_time={min_time}"],
                          env=env, check=True, capture_output=True, text=True).stdout
     # UseRealTime appends "/real_time" to the names.
+    j = json.loads(out)
     return {b["name"].removesuffix("/real_time"): b["GFLOPS"]
-            for b in json.loads(out)["benchmarks"]}, None
+            for b in j["benchmarks"]}, j["context"].get("tg_gemm_kernel", "?")
 
 
 def run_ref(python, threads, min_time, openblas_dir):
@@ -112,13 +113,14 @@ def main():
     tg = {t: {} for t in threads}
     ref = {t: {} for t in threads}
     blas = None
+    kernel = "?"
     out = [f"Load average at start: {loadavg():.2f}", ""]
     for r in range(args.reps):
         for t in threads:
             for side in (["tg", "ref"] if (r + t) % 2 == 0 else ["ref", "tg"]):
                 t0 = time.time()
                 if side == "tg":
-                    res, _ = run_tg(binary, t, args.min_time)
+                    res, kernel = run_tg(binary, t, args.min_time)
                     dst = tg[t]
                 else:
                     res, blas = run_ref(args.python, t, args.min_time, args.openblas_dir)
@@ -128,6 +130,7 @@ def main():
                 print(f"rep {r + 1}/{args.reps}, {t} thread(s), "
                       f"{'tapegrad' if side == 'tg' else 'OpenBLAS'}: {time.time() - t0:.0f} s, "
                       f"load {loadavg():.2f}", file=sys.stderr)
+    out.append(f"tapegrad's GEMM kernel: {kernel}")
     out.append(f"Reference BLAS loaded by numpy: {', '.join(blas or ['?'])}")
     out.append("")
     for t in threads:

@@ -13,6 +13,7 @@
 #include "tapegrad/kernels/gemm.hpp"
 
 using tg::kernels::gemm;
+using tg::kernels::GemmTile;
 
 namespace {
 
@@ -34,12 +35,17 @@ struct Problem {
   bool nan_c = false;    // C starts as NaN (only meaningful with beta == 0)
   std::uint32_t seed = 1;
   bool prepacked = false;  // through gemm_pack_a + gemm_prepacked_a
+  // gemm() itself, or one of its register tiles whatever the target (gemm_with_tile_for_testing)
+  enum class Path { gemm, narrow, wide } path = Path::gemm;
 };
 
 std::string describe(const Problem& p) {
-  return fmt::format("{}{} M={} N={} K={} alpha={} beta={} pad={}{}", p.ta ? 'T' : 'N',
+  const char* path = p.path == Problem::Path::gemm     ? ""
+                     : p.path == Problem::Path::narrow ? " narrow tile"
+                                                       : " wide tile";
+  return fmt::format("{}{} M={} N={} K={} alpha={} beta={} pad={}{}{}{}", p.ta ? 'T' : 'N',
                      p.tb ? 'T' : 'N', p.M, p.N, p.K, p.alpha, p.beta, p.pad,
-                     p.nan_c ? " C=NaN" : "");
+                     p.nan_c ? " C=NaN" : "", p.prepacked ? " prepacked A" : "", path);
 }
 
 template <class T>
@@ -74,6 +80,13 @@ Operands<T> make(const Problem& p) {
 
 template <class T>
 void run(const Problem& p, Operands<T>& o) {
+  if (p.path != Problem::Path::gemm) {
+    tg::kernels::gemm_with_tile_for_testing<T>(
+        p.path == Problem::Path::wide ? GemmTile::wide : GemmTile::narrow, p.ta, p.tb, p.prepacked,
+        p.M, p.N, p.K, T(p.alpha), o.A.data(), o.lda, o.B.data(), o.ldb, T(p.beta), o.C.data(),
+        o.ldc);
+    return;
+  }
   if (p.prepacked) {
     std::vector<T> packed(
         static_cast<std::size_t>(tg::kernels::gemm_packed_a_size<T>(p.M, p.K) + 1), T(kNaN));
@@ -292,15 +305,90 @@ TEST_CASE("gemm: 1 and 2 threads give bit-identical results", "[kernels][gemm]")
                   .alpha = 1.25,
                   .beta = 0.5,
                   .seed = seed++};
-        INFO(describe(p));
-        Operands<T> o1 = make<T>(p);
-        Operands<T> o2 = o1;
-        tg::set_num_threads(1);
-        run(p, o1);
-        tg::set_num_threads(2);
-        run(p, o2);
-        REQUIRE(std::memcmp(o1.C.data(), o2.C.data(), o1.C.size() * sizeof(T)) == 0);
+        for (auto path : {Problem::Path::gemm, Problem::Path::wide}) {
+          p.path = path;
+          INFO(describe(p));
+          Operands<T> o1 = make<T>(p);
+          Operands<T> o2 = o1;
+          tg::set_num_threads(1);
+          run(p, o1);
+          tg::set_num_threads(2);
+          run(p, o2);
+          REQUIRE(std::memcmp(o1.C.data(), o2.C.data(), o1.C.size() * sizeof(T)) == 0);
+        }
       }
+  };
+  compare(float{});
+  compare(double{});
+}
+
+// The wide tile is the one AVX-512 builds run: 12 rows x 2 vectors of 64 bytes (MR = 12, NR = 32
+// float / 16 double), MC = 96, KC_MAX = 192. Without AVX-512 the same code runs over an emulated
+// vector; these tests check its packing, edge tiles, blocks and K slices on any machine.
+TEST_CASE("gemm wide (AVX-512) tile: edge tiles and M blocks and K slices and prepacked A",
+          "[kernels][gemm]") {
+  const std::vector<std::pair<double, double>> ab = {{1, 0}, {2.5, 0}, {1, 1}, {-0.5, 0.75}};
+  std::uint32_t seed = 9000;
+  std::int64_t idx = 0, blocked = 0;
+  for (std::int64_t M : {1, 11, 12, 13, 25, 97, 130, 200})
+    for (std::int64_t N : {1, 15, 16, 17, 31, 32, 33, 100, 300})
+      for (std::int64_t K : {5, 192, 193, 400}) {
+        // gemm's small-problem path does not use a tile: the same code for both tiles.
+        if (N <= 256 && M * N * K <= 48 * 48 * 48) continue;
+        ++blocked;
+        Problem p{.ta = (idx & 1) != 0,
+                  .tb = (idx & 2) != 0,
+                  .M = M,
+                  .N = N,
+                  .K = K,
+                  .alpha = ab[(idx / 4) % 4].first,
+                  .beta = ab[(idx / 4) % 4].second,
+                  .pad = idx % 3 == 0 ? 3 : 0,
+                  .seed = seed++,
+                  .prepacked = idx % 5 == 1,
+                  .path = Problem::Path::wide};
+        ++idx;
+        if (idx % 2) {
+          check<float>(p);
+        } else {
+          check<double>(p);
+        }
+      }
+  REQUIRE(blocked >= 100);  // the filter above leaves most shapes to the tile
+}
+
+TEST_CASE("gemm wide tile: the same bits as the narrow tile when K is one slice",
+          "[kernels][gemm]") {
+  // Each element is the same sum over k, in order, with the same multiply-adds, whichever tile
+  // holds it; with one K slice (K <= 192) and beta 0 or 1 the results must match bit for bit. A
+  // misplaced lane or row would show even where the tolerance of the test above might not.
+  ThreadsGuard guard;
+  std::uint32_t seed = 9500;
+  auto compare = [&](auto tag) {
+    using T = decltype(tag);
+    for (int threads : {1, 2})
+      for (const auto& s : std::vector<std::array<std::int64_t, 3>>{
+               {13, 300, 64}, {97, 33, 192}, {130, 100, 17}, {200, 31, 150}, {64, 20, 100}})
+        for (int t = 0; t < 8; ++t) {
+          tg::set_num_threads(threads);
+          Problem p{.ta = (t & 1) != 0,
+                    .tb = (t & 2) != 0,
+                    .M = s[0],
+                    .N = s[1],
+                    .K = s[2],
+                    .alpha = 0.75,
+                    .beta = (t & 4) != 0 ? 1.0 : 0.0,
+                    .pad = 1,
+                    .seed = seed++,
+                    .prepacked = s[0] == 97};
+          p.path = Problem::Path::narrow;
+          Operands<T> narrow = make<T>(p), wide = narrow;
+          run(p, narrow);
+          p.path = Problem::Path::wide;
+          run(p, wide);
+          INFO(describe(p) << " threads=" << threads);
+          REQUIRE(std::memcmp(narrow.C.data(), wide.C.data(), narrow.C.size() * sizeof(T)) == 0);
+        }
   };
   compare(float{});
   compare(double{});

@@ -2,8 +2,11 @@
 // into NR-wide column panels and A into MR-tall row panels of MC-row blocks; a register tile of
 // MR x NR accumulators runs over the packed panels. When M is a single block, a row-major B is
 // read in place instead (each panel is used once per slice, so packing would only copy it). The
-// micro-kernel is chosen at build time from the target (-march): AVX2+FMA intrinsics (6x16 float,
-// 6x8 double), else portable C++ that GCC vectorises as it can.
+// micro-kernel is chosen at build time from the target (-march): AVX-512 (12 rows x 2 vectors:
+// 12x32 float, 12x16 double), else AVX2+FMA intrinsics (6x16 float, 6x8 double), else portable
+// C++ that GCC vectorises as it can. The AVX-512 tile's code is shared with an emulated vector
+// type that every build has, so its packing, edges and stores are tested on any machine
+// (gemm_with_tile_for_testing).
 #include "tapegrad/kernels/gemm.hpp"
 
 #include <algorithm>
@@ -14,6 +17,14 @@
 #include <immintrin.h>
 #endif
 #include <vector>
+
+// The wide tile is gemm()'s kernel when the target has AVX-512, unless CMake's TG_AVX512_GEMM is
+// OFF (TG_NO_AVX512_GEMM).
+#if defined(__AVX512F__) && !defined(TG_NO_AVX512_GEMM)
+#define TG_GEMM_WIDE 1
+#else
+#define TG_GEMM_WIDE 0
+#endif
 
 #include "tapegrad/core/storage.hpp"
 #include "tapegrad/kernels/parallel.hpp"
@@ -26,15 +37,17 @@ namespace tg::kernels {
 
 namespace {
 
+// The AVX2 (and portable) tile: 6 rows x 2 vectors of 32 bytes, 16 floats or 8 doubles wide.
 template <class T>
-struct Tile;
-template <>
-struct Tile<float> {
-  static constexpr std::int64_t MR = 6, NR = 16, MC = 96, KC_MAX = 320;
+struct NarrowTile {
+  static constexpr std::int64_t MR = 6, NR = 2 * 32 / sizeof(T), MC = 96, KC_MAX = 320;
 };
-template <>
-struct Tile<double> {
-  static constexpr std::int64_t MR = 6, NR = 8, MC = 96, KC_MAX = 320;
+// The AVX-512 tile: 12 rows x 2 vectors of 64 bytes (32 floats, 16 doubles): 24 of the 32 zmm
+// registers hold accumulators. KC_MAX = 192 keeps a B panel (KC x NR) at 24 KB, inside a 32 KB
+// L1 beside the A panel streaming from L2 (the AVX2 tile's 320 x 16 floats is 20 KB).
+template <class T>
+struct WideTile {
+  static constexpr std::int64_t MR = 12, NR = 2 * 64 / sizeof(T), MC = 96, KC_MAX = 192;
 };
 
 constexpr std::int64_t round_up(std::int64_t v, std::int64_t m) { return (v + m - 1) / m * m; }
@@ -67,10 +80,10 @@ inline void transpose8x8(const float* src, std::int64_t lds, float* dst, std::in
 #endif
 
 // Packs op(B)[k0:k0+kc, 0:N] into panels of NR columns: panel j holds kc rows of NR values.
-template <class T>
+template <class T, std::int64_t NR>
 void pack_b(bool tb, const T* B, std::int64_t ldb, std::int64_t k0, std::int64_t kc, std::int64_t N,
             T* out, bool threaded) {
-  constexpr std::int64_t NR = Tile<T>::NR;
+  static_assert(NR % 8 == 0, "panels are copied and transposed 8 columns at a time");
   const std::int64_t panels = (N + NR - 1) / NR, full = N / NR;
   // Packing is cheap per element, but the threads wait for it: when the product itself runs on
   // threads (`threaded`), split it from 8K elements a thread (a 256 x 256 B was packed by one
@@ -126,24 +139,27 @@ void pack_b(bool tb, const T* B, std::int64_t ldb, std::int64_t k0, std::int64_t
 }
 
 // Packs op(A)[i0:i0+mc, k0:k0+kc] into panels of MR rows: panel i holds kc columns of MR values.
-template <class T>
+template <class T, std::int64_t MR>
 void pack_a(bool ta, const T* A, std::int64_t lda, std::int64_t i0, std::int64_t mc,
             std::int64_t k0, std::int64_t kc, T* out) {
-  constexpr std::int64_t MR = Tile<T>::MR;
   for (std::int64_t p = 0; p * MR < mc; ++p) {
     T* dst = out + p * kc * MR;
     const std::int64_t r0 = i0 + p * MR, mr = std::min(MR, i0 + mc - r0);
     std::int64_t k = 0;
 #if defined(__AVX2__) && defined(__FMA__)
     if constexpr (std::is_same_v<T, float>) {
-      // A not transposed: a full panel's 6 rows, 8 columns at a time, through a register
-      // transpose rather than one strided element at a time (the long-K weight-gradient GEMMs).
+      // A not transposed: a full panel's rows (up to 8 at a time), 8 columns at a time, through
+      // a register transpose rather than one strided element at a time (the long-K
+      // weight-gradient GEMMs).
       if (!ta && mr == MR)
-        for (; k + 8 <= kc; k += 8) {
-          alignas(32) float tmp[8][8];
-          transpose8x8(A + r0 * lda + k0 + k, lda, &tmp[0][0], 8, MR);
-          for (int i = 0; i < 8; ++i) std::memcpy(dst + (k + i) * MR, tmp[i], MR * sizeof(T));
-        }
+        for (; k + 8 <= kc; k += 8)
+          for (std::int64_t h = 0; h < MR; h += 8) {
+            const int rows = static_cast<int>(std::min<std::int64_t>(8, MR - h));
+            alignas(32) float tmp[8][8];
+            transpose8x8(A + (r0 + h) * lda + k0 + k, lda, &tmp[0][0], 8, rows);
+            for (int i = 0; i < 8; ++i)
+              std::memcpy(dst + (k + i) * MR + h, tmp[i], sizeof(T) * static_cast<unsigned>(rows));
+          }
     }
 #endif
     for (; k < kc; ++k) {
@@ -184,7 +200,7 @@ template <class T>
 inline void micro_kernel_generic(std::int64_t kc, const T* __restrict ap, const T* __restrict bp,
                                  std::int64_t bstride, T* C, std::int64_t ldc, std::int64_t mr,
                                  std::int64_t nr, T alpha, T beta, bool first) {
-  constexpr std::int64_t MR = Tile<T>::MR, NR = Tile<T>::NR;
+  constexpr std::int64_t MR = NarrowTile<T>::MR, NR = NarrowTile<T>::NR;
   alignas(64) T acc[MR][NR] = {};
   for (std::int64_t k = 0; k < kc; ++k) {
     const T* a = ap + k * MR;
@@ -237,7 +253,8 @@ inline void micro_kernel(std::int64_t kc, const T* __restrict ap, const T* __res
   constexpr int W = 32 / sizeof(T);
   using O = Avx2Ops<T>;
   using V = typename O::V;
-  static_assert(Tile<T>::MR == 6 && Tile<T>::NR == 2 * W, "tile shape and AVX2 kernel disagree");
+  static_assert(NarrowTile<T>::MR == 6 && NarrowTile<T>::NR == 2 * W,
+                "tile shape and AVX2 kernel disagree");
   // Ask for the C tile now, so that its lines arrive while the k loop runs: its rows are ldc
   // apart, a pattern the hardware prefetcher does not follow, and C (4 MB at a 1024 square) is
   // out of L1 and L2 between K slices. Waiting for it after the loop cost the 1024 square ~15%.
@@ -302,6 +319,172 @@ inline void micro_kernel(std::int64_t kc, const T* __restrict ap, const T* __res
                          std::int64_t nr, T alpha, T beta, bool first) {
   micro_kernel_generic<T>(kc, ap, bp, bstride, C, ldc, mr, nr, alpha, beta, first);
 }
+#endif
+
+// The wide (AVX-512) tile: 12 rows x 2 vectors of 64 bytes, over any vector type O::V with these
+// operations. With AVX-512 it is __m512 / __m512d; elsewhere EmulatedWideOps, so that the tile's
+// packing, edges and stores run in the tests of every build (gemm_with_tile_for_testing).
+#if defined(__AVX512F__)
+template <class T>
+struct Avx512Ops;
+template <>
+struct Avx512Ops<float> {
+  using V = __m512;
+  static constexpr int W = 16;
+  static __m512 zero() { return _mm512_setzero_ps(); }
+  static __m512 loadu(const float* p) { return _mm512_loadu_ps(p); }
+  static void storeu(float* p, __m512 v) { _mm512_storeu_ps(p, v); }
+  static __m512 bcast(const float* p) { return _mm512_set1_ps(*p); }
+  static __m512 set1(float v) { return _mm512_set1_ps(v); }
+  static __m512 fmadd(__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); }
+  static __m512 mul(__m512 a, __m512 b) { return _mm512_mul_ps(a, b); }
+  static __m512 add(__m512 a, __m512 b) { return _mm512_add_ps(a, b); }
+};
+template <>
+struct Avx512Ops<double> {
+  using V = __m512d;
+  static constexpr int W = 8;
+  static __m512d zero() { return _mm512_setzero_pd(); }
+  static __m512d loadu(const double* p) { return _mm512_loadu_pd(p); }
+  static void storeu(double* p, __m512d v) { _mm512_storeu_pd(p, v); }
+  static __m512d bcast(const double* p) { return _mm512_set1_pd(*p); }
+  static __m512d set1(double v) { return _mm512_set1_pd(v); }
+  static __m512d fmadd(__m512d a, __m512d b, __m512d c) { return _mm512_fmadd_pd(a, b, c); }
+  static __m512d mul(__m512d a, __m512d b) { return _mm512_mul_pd(a, b); }
+  static __m512d add(__m512d a, __m512d b) { return _mm512_add_pd(a, b); }
+};
+#endif
+
+#if defined(__AVX2__) && defined(__FMA__)
+// A 64-byte vector as two AVX2 halves. Each lane gets the same fused multiply-adds in the same
+// order as with AVX-512, so the results are bit for bit the AVX-512 kernel's.
+template <class T>
+struct EmulatedWideOps {
+  using H = Avx2Ops<T>;
+  static constexpr int W = 64 / sizeof(T), HW = W / 2;
+  struct V {
+    typename H::V lo, hi;
+  };
+  static V zero() { return {H::zero(), H::zero()}; }
+  static V loadu(const T* p) { return {H::loadu(p), H::loadu(p + HW)}; }
+  static void storeu(T* p, V v) {
+    H::storeu(p, v.lo);
+    H::storeu(p + HW, v.hi);
+  }
+  static V bcast(const T* p) {
+    const auto b = H::bcast(p);
+    return {b, b};
+  }
+  static V set1(T v) { return {H::set1(v), H::set1(v)}; }
+  static V fmadd(V a, V b, V c) { return {H::fmadd(a.lo, b.lo, c.lo), H::fmadd(a.hi, b.hi, c.hi)}; }
+  static V mul(V a, V b) { return {H::mul(a.lo, b.lo), H::mul(a.hi, b.hi)}; }
+  static V add(V a, V b) { return {H::add(a.lo, b.lo), H::add(a.hi, b.hi)}; }
+};
+#else
+// A 64-byte vector through GCC's vector extension (multiply and add, not fused).
+template <class T>
+struct EmulatedWideOps {
+  typedef T V __attribute__((vector_size(64)));
+  static constexpr int W = 64 / sizeof(T);
+  static V zero() { return V{}; }
+  static V loadu(const T* p) {
+    V v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static void storeu(T* p, V v) { std::memcpy(p, &v, sizeof v); }
+  static V bcast(const T* p) { return V{} + *p; }
+  static V set1(T v) { return V{} + v; }
+  static V fmadd(V a, V b, V c) { return a * b + c; }
+  static V mul(V a, V b) { return a * b; }
+  static V add(V a, V b) { return a + b; }
+};
+#endif
+
+// The 12 x 2-vector register tile: 24 accumulators, 2 B vectors and one broadcast A value (27 of
+// the 32 zmm registers). The loops over rows are unrolled, so the accumulators stay in registers.
+template <class T, class O>
+inline void micro_kernel_wide(std::int64_t kc, const T* __restrict ap, const T* __restrict bp,
+                              std::int64_t bstride, T* C, std::int64_t ldc, std::int64_t mr,
+                              std::int64_t nr, T alpha, T beta, bool first) {
+  constexpr int MR = WideTile<T>::MR, W = O::W;
+  using V = typename O::V;
+  static_assert(WideTile<T>::NR == 2 * W, "tile shape and wide kernel disagree");
+  // As in the AVX2 kernel: ask for the C tile's lines now (rows ldc apart).
+  for (std::int64_t r = 0; r < mr; ++r) {
+    __builtin_prefetch(C + r * ldc, 0, 3);
+    __builtin_prefetch(C + r * ldc + nr - 1, 0, 3);
+  }
+  V c[MR][2];
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = O::zero();
+  for (std::int64_t k = 0; k < kc; ++k) {
+    const V b0 = O::loadu(bp), b1 = O::loadu(bp + W);
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; ++r) {
+      const V a = O::bcast(ap + r);
+      c[r][0] = O::fmadd(a, b0, c[r][0]);
+      c[r][1] = O::fmadd(a, b1, c[r][1]);
+    }
+    ap += MR;
+    bp += bstride;
+  }
+  const V va = O::set1(alpha);
+  if (mr == MR && nr == 2 * W) {
+    const V vb = O::set1(beta);
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; ++r) {
+      T* crow = C + r * ldc;
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h) {
+        V out = O::mul(va, c[r][h]);
+        if (!first)
+          out = O::add(O::loadu(crow + h * W), out);
+        else if (beta != T(0))
+          out = O::fmadd(vb, O::loadu(crow + h * W), out);
+        O::storeu(crow + h * W, out);
+      }
+    }
+    return;
+  }
+  alignas(64) T buf[MR][2 * W];
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r) {
+    O::storeu(&buf[r][0], c[r][0]);
+    O::storeu(&buf[r][W], c[r][1]);
+  }
+  store_tile<T>(&buf[0][0], 2 * W, C, ldc, mr, nr, alpha, beta, first);
+}
+
+// A tile shape with its micro-kernel.
+template <class T>
+struct NarrowKernel : NarrowTile<T> {
+  static void micro(std::int64_t kc, const T* ap, const T* bp, std::int64_t bstride, T* C,
+                    std::int64_t ldc, std::int64_t mr, std::int64_t nr, T alpha, T beta,
+                    bool first) {
+    micro_kernel<T>(kc, ap, bp, bstride, C, ldc, mr, nr, alpha, beta, first);
+  }
+};
+template <class T>
+struct WideKernel : WideTile<T> {
+#if defined(__AVX512F__)
+  using Ops = Avx512Ops<T>;
+#else
+  using Ops = EmulatedWideOps<T>;
+#endif
+  static void micro(std::int64_t kc, const T* ap, const T* bp, std::int64_t bstride, T* C,
+                    std::int64_t ldc, std::int64_t mr, std::int64_t nr, T alpha, T beta,
+                    bool first) {
+    micro_kernel_wide<T, Ops>(kc, ap, bp, bstride, C, ldc, mr, nr, alpha, beta, first);
+  }
+};
+// The kernel gemm() uses: the wide tile where the target has AVX-512.
+#if TG_GEMM_WIDE
+template <class T>
+using DefaultKernel = WideKernel<T>;
+#else
+template <class T>
+using DefaultKernel = NarrowKernel<T>;
 #endif
 
 // Small problems (the layers of a tiny MLP): packing and threads cost more than the arithmetic,
@@ -389,12 +572,13 @@ void scale_c(std::int64_t M, std::int64_t N, T beta, T* C, std::int64_t ldc) {
 }
 
 // The cache-blocked path. With `apre` (gemm_pack_a's layout: panels of MR rows over the whole
-// K), A is not packed again: a block's panels are read from it at their K slice.
-template <class T>
+// K), A is not packed again: a block's panels are read from it at their K slice. KR is the tile
+// shape and its micro-kernel (NarrowKernel or WideKernel).
+template <class T, class KR>
 void gemm_blocked(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T alpha,
                   const T* A, std::int64_t lda, const T* apre, const T* B, std::int64_t ldb, T beta,
                   T* C, std::int64_t ldc) {
-  using TL = Tile<T>;
+  using TL = KR;
   // K slices: as few as fit (KC_MAX), of even length, so that no thin last slice re-reads C for
   // little work (K = 288 is one slice, K = 784 three of 264/264/256).
   const std::int64_t kslices = (K + TL::KC_MAX - 1) / TL::KC_MAX;
@@ -422,9 +606,10 @@ void gemm_blocked(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t
     const bool first = k0 == 0;
     const bool threaded = M * N * kc > 200000;
     if (!direct_b)
-      pack_b(tb, B, ldb, k0, kc, N, bp, threaded);
+      pack_b<T, TL::NR>(tb, B, ldb, k0, kc, N, bp, threaded);
     else if (full_panels < npanels)
-      pack_b(false, B + full_panels * TL::NR, ldb, k0, kc, N - full_panels * TL::NR, bp, threaded);
+      pack_b<T, TL::NR>(false, B + full_panels * TL::NR, ldb, k0, kc, N - full_panels * TL::NR, bp,
+                        threaded);
     parallel_for(0, items, threaded ? 1 : items, [&](std::int64_t wb, std::int64_t we) {
       Scratch<T> abuf(apre ? 0 : mc_len * kc_len);
       const T* ap = abuf.data();
@@ -438,7 +623,7 @@ void gemm_blocked(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t
           ap = apre + (i0 / TL::MR) * K * TL::MR + k0 * TL::MR;
           astride = K * TL::MR;
         } else if (packed_block != mb) {
-          pack_a(ta, A, lda, i0, mc, k0, kc, abuf.data());
+          pack_a<T, TL::MR>(ta, A, lda, i0, mc, k0, kc, abuf.data());
           packed_block = mb;
         }
         const std::int64_t p0 = grp * panels_per_group,
@@ -453,8 +638,8 @@ void gemm_blocked(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t
           }
           for (std::int64_t ip = 0; ip * TL::MR < mc; ++ip) {
             const std::int64_t r0 = i0 + ip * TL::MR, mr = std::min(TL::MR, M - r0);
-            micro_kernel<T>(kc, ap + ip * astride, panel, bstride, C + r0 * ldc + j0, ldc, mr, nr,
-                            alpha, beta, first);
+            KR::micro(kc, ap + ip * astride, panel, bstride, C + r0 * ldc + j0, ldc, mr, nr, alpha,
+                      beta, first);
           }
         }
       }
@@ -462,18 +647,11 @@ void gemm_blocked(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t
   }
 }
 
-}  // namespace
-
-template <class T>
-void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T alpha, const T* A,
-          std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc) {
-  using TL = Tile<T>;
-  if (M <= 0 || N <= 0) return;
-#ifdef TG_USE_BLAS
-  // TG_BLAS=ON: OpenBLAS does every GEMM (for comparison only; see kernels/blas.hpp).
-  blas_gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  return;
-#endif
+// gemm() with the tile shape KR (after the checks every path shares).
+template <class T, class KR>
+void gemm_impl(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T alpha,
+               const T* A, std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C,
+               std::int64_t ldc) {
   if (K <= 0 || alpha == T(0)) {
     scale_c(M, N, beta, C, ldc);
     return;
@@ -482,18 +660,32 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T al
     gemm_small<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
-  if (N < TL::NR && M >= 2 * TL::NR) {
+  if (N < KR::NR && M >= 2 * KR::NR) {
     // A narrow C (an output layer with 10 classes) would fill only N of every NR-wide tile:
     // compute C^T = op(B)^T op(A)^T instead, whose N = M fills the tiles, then transpose it in.
     Scratch<T> tbuf(M * N);
     T* ct = tbuf.data();
-    gemm<T>(!tb, !ta, N, M, K, alpha, B, ldb, A, lda, T(0), ct, M);
+    gemm_impl<T, KR>(!tb, !ta, N, M, K, alpha, B, ldb, A, lda, T(0), ct, M);
     for (std::int64_t i = 0; i < M; ++i)
       for (std::int64_t j = 0; j < N; ++j)
         C[i * ldc + j] = beta == T(0) ? ct[j * M + i] : ct[j * M + i] + beta * C[i * ldc + j];
     return;
   }
-  gemm_blocked<T>(ta, tb, M, N, K, alpha, A, lda, nullptr, B, ldb, beta, C, ldc);
+  gemm_blocked<T, KR>(ta, tb, M, N, K, alpha, A, lda, nullptr, B, ldb, beta, C, ldc);
+}
+
+}  // namespace
+
+template <class T>
+void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T alpha, const T* A,
+          std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+#ifdef TG_USE_BLAS
+  // TG_BLAS=ON: OpenBLAS does every GEMM (for comparison only; see kernels/blas.hpp).
+  blas_gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  return;
+#endif
+  gemm_impl<T, DefaultKernel<T>>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 template <class T>
@@ -501,7 +693,8 @@ std::int64_t gemm_packed_a_size(std::int64_t M, std::int64_t K) {
 #ifdef TG_USE_BLAS
   return M * K;
 #else
-  return (M + Tile<T>::MR - 1) / Tile<T>::MR * Tile<T>::MR * K;
+  constexpr std::int64_t MR = DefaultKernel<T>::MR;
+  return (M + MR - 1) / MR * MR * K;
 #endif
 }
 
@@ -512,7 +705,7 @@ void gemm_pack_a(bool ta, std::int64_t M, std::int64_t K, const T* A, std::int64
   for (std::int64_t i = 0; i < M; ++i)
     for (std::int64_t k = 0; k < K; ++k) packed[i * K + k] = ta ? A[k * lda + i] : A[i * lda + k];
 #else
-  pack_a(ta, A, lda, 0, M, 0, K, packed);
+  pack_a<T, DefaultKernel<T>::MR>(ta, A, lda, 0, M, 0, K, packed);
 #endif
 }
 
@@ -527,8 +720,54 @@ void gemm_prepacked_a(std::int64_t M, std::int64_t N, std::int64_t K, T alpha, c
     scale_c(M, N, beta, C, ldc);
     return;
   }
-  gemm_blocked<T>(false, tb, M, N, K, alpha, nullptr, 0, packed, B, ldb, beta, C, ldc);
+  gemm_blocked<T, DefaultKernel<T>>(false, tb, M, N, K, alpha, nullptr, 0, packed, B, ldb, beta, C,
+                                    ldc);
 #endif
+}
+
+namespace {
+template <class T, class KR>
+void gemm_tile_test(bool ta, bool tb, bool prepack_a, std::int64_t M, std::int64_t N,
+                    std::int64_t K, T alpha, const T* A, std::int64_t lda, const T* B,
+                    std::int64_t ldb, T beta, T* C, std::int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (!prepack_a) {
+    gemm_impl<T, KR>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  if (K <= 0 || alpha == T(0)) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  std::vector<T> packed(static_cast<std::size_t>((M + KR::MR - 1) / KR::MR * KR::MR * K));
+  pack_a<T, KR::MR>(ta, A, lda, 0, M, 0, K, packed.data());
+  gemm_blocked<T, KR>(false, tb, M, N, K, alpha, nullptr, 0, packed.data(), B, ldb, beta, C, ldc);
+}
+}  // namespace
+
+const char* gemm_kernel_name() {
+#if defined(TG_USE_BLAS)
+  return "OpenBLAS (TG_BLAS=ON)";
+#elif TG_GEMM_WIDE
+  return "AVX-512 12x32 tile";
+#elif defined(__AVX2__) && defined(__FMA__)
+  return "AVX2+FMA 6x16 tile";
+#else
+  return "portable 6x16 tile";
+#endif
+}
+
+template <class T>
+void gemm_with_tile_for_testing(GemmTile tile, bool ta, bool tb, bool prepack_a, std::int64_t M,
+                                std::int64_t N, std::int64_t K, T alpha, const T* A,
+                                std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C,
+                                std::int64_t ldc) {
+  if (tile == GemmTile::wide)
+    gemm_tile_test<T, WideKernel<T>>(ta, tb, prepack_a, M, N, K, alpha, A, lda, B, ldb, beta, C,
+                                     ldc);
+  else
+    gemm_tile_test<T, NarrowKernel<T>>(ta, tb, prepack_a, M, N, K, alpha, A, lda, B, ldb, beta, C,
+                                       ldc);
 }
 
 template void gemm<float>(bool, bool, std::int64_t, std::int64_t, std::int64_t, float, const float*,
@@ -540,7 +779,10 @@ template void gemm<double>(bool, bool, std::int64_t, std::int64_t, std::int64_t,
   template std::int64_t gemm_packed_a_size<T>(std::int64_t, std::int64_t);                       \
   template void gemm_pack_a<T>(bool, std::int64_t, std::int64_t, const T*, std::int64_t, T*);    \
   template void gemm_prepacked_a<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, bool, \
-                                    const T*, std::int64_t, T, T*, std::int64_t);
+                                    const T*, std::int64_t, T, T*, std::int64_t);                \
+  template void gemm_with_tile_for_testing<T>(                                                   \
+      GemmTile, bool, bool, bool, std::int64_t, std::int64_t, std::int64_t, T, const T*,         \
+      std::int64_t, const T*, std::int64_t, T, T*, std::int64_t);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 #undef TG_INSTANTIATE

@@ -27,4 +27,20 @@ template <class T>
 void gemm_prepacked_a(std::int64_t M, std::int64_t N, std::int64_t K, T alpha, const T* packed,
                       bool trans_b, const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc);
 
+// The kernel gemm<float>() runs, for reports: "AVX-512 12x32 tile", "AVX2+FMA 6x16 tile",
+// "portable 6x16 tile" or "OpenBLAS (TG_BLAS=ON)".
+const char* gemm_kernel_name();
+
+// For tests: gemm() (or, with prepack_a, gemm_pack_a + gemm_prepacked_a) through one of the two
+// register tiles, whatever the target and TG_BLAS. `narrow` is 6 rows x 2 AVX2 vectors (the
+// portable loop without AVX2); `wide` is the AVX-512 tile, 12 rows x 2 vectors of 64 bytes,
+// which gemm() uses where the target has AVX-512 and which elsewhere runs the same code over an
+// emulated 64-byte vector (two AVX2 halves with the same fused multiply-adds, or GCC vectors).
+enum class GemmTile { narrow, wide };
+template <class T>
+void gemm_with_tile_for_testing(GemmTile tile, bool trans_a, bool trans_b, bool prepack_a,
+                                std::int64_t M, std::int64_t N, std::int64_t K, T alpha, const T* A,
+                                std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C,
+                                std::int64_t ldc);
+
 }  // namespace tg::kernels
