@@ -4,11 +4,13 @@
 // conventions, numerical stability, metadata completeness, and the PAU / rational initial fits.
 #include "helpers.hpp"
 
+#include <cstring>
 #include <limits>
 #include <map>
 #include <numbers>
 
 #include "tapegrad/activations/activation.hpp"
+#include "tapegrad/activations/pointwise.hpp"
 
 using namespace tg;
 using tgtest::leaf;
@@ -459,4 +461,48 @@ TEST_CASE("catalogue: bad hyper-parameters are errors that name the activation",
   REQUIRE_THROWS_WITH((*pc)(ones({2, 3})), Catch::Contains("pau") && Catch::Contains("3 channels"));
   REQUIRE_THROWS_WITH((*act::make("relu"))(int64_tensor({1, 2})),
                       Catch::Contains("relu") && Catch::Contains("float"));
+}
+
+TEST_CASE("fused path: streaming stores for large outputs give the same bits", "[activations]") {
+  // Outputs of at least act::detail::stream_min_bytes() are computed into a stack buffer and
+  // written with non-temporal stores. Threshold 0 sends every output that way; the values and
+  // every gradient must not change. [3, 5, 4099]: chunks of 4096 and 3, and rows that start off
+  // a 32-byte boundary, so the stores' unaligned head and tail run too.
+  struct Restore {
+    ~Restore() { act::detail::set_stream_min_bytes(-1); }
+  } restore;
+  const std::int64_t dflt = act::detail::stream_min_bytes();
+  REQUIRE(dflt > 0);
+  REQUIRE(dflt <= (std::int64_t{32} << 20));
+  std::uint64_t seed = 7000;
+  for (const std::string& name : act::Registry::instance().names())
+    for (const std::string& spec : specs_for(name))
+      for (DType dt : {DType::Float32, DType::Float64}) {
+        INFO("activation spec: " << spec << (dt == DType::Float32 ? " float32" : " float64"));
+        ++seed;
+        auto run = [&](std::int64_t threshold) {
+          act::detail::set_stream_min_bytes(threshold);
+          Generator gen(seed);
+          auto a = act::make(spec, 5, dt);
+          nudge_parameters(*a, seed);
+          Tensor x = randn({3, 5, 4099}, dt, &gen).requires_grad_();
+          const Tensor g = randn({3, 5, 4099}, dt, &gen);
+          Tensor y = (*a)(x);
+          y.backward(g);
+          TensorList out{y.detach(), x.grad()};
+          for (const Tensor& p : a->parameters()) out.push_back(p.grad());
+          return out;
+        };
+        const TensorList plain = run(-1), streamed = run(0);
+        REQUIRE(plain.size() == streamed.size());
+        for (std::size_t i = 0; i < plain.size(); ++i) {
+          INFO("output " << i << " (0: y, 1: dL/dx, then the parameters' gradients)");
+          REQUIRE(plain[i].defined() == streamed[i].defined());
+          if (!plain[i].defined()) continue;
+          const Tensor p = plain[i].contiguous(), s = streamed[i].contiguous();
+          REQUIRE(p.numel() == s.numel());
+          REQUIRE(std::memcmp(p.raw_data(), s.raw_data(),
+                              static_cast<std::size_t>(p.numel()) * dtype_size(dt)) == 0);
+        }
+      }
 }

@@ -34,6 +34,20 @@ PointwiseLayout pointwise_layout(const Tensor& x, const std::vector<Tensor>& par
 
 inline constexpr std::int64_t kChunk = 4096;
 
+// Outputs (y forward, dL/dx backward) of at least stream_min_bytes() are computed a chunk at a
+// time into a buffer on the stack and written with streaming (non-temporal) stores. Such an
+// output cannot stay in cache for the next op anyway, and a plain store first reads every line it
+// writes: y = f(x) would move 12 bytes per float instead of 8. The default is the size of the
+// last-level cache (sysconf), at most 32 MiB. Values are the same bits either way.
+std::int64_t stream_min_bytes();
+// For tests: n >= 0 sets the threshold (0 streams every output), n < 0 restores the default.
+void set_stream_min_bytes(std::int64_t n);
+// dst[0, n) = src[0, n), with streaming stores where the target has them (AVX).
+void stream_copy(float* dst, const float* src, std::int64_t n);
+void stream_copy(double* dst, const double* src, std::int64_t n);
+// Orders the streaming stores before anything that follows (each thread, before it finishes).
+void stream_fence();
+
 // The inner loops, over one contiguous run of n elements that share the parameter values th.
 // flatten inlines the cores (and the vecmath they call) however large, so GCC can vectorise;
 // the cores must be branch-free for that (see fixed.cpp and kernels/vecmath.hpp).
@@ -97,6 +111,8 @@ Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const ch
   Tensor out = Tensor::empty(x.shape(), x.dtype());
   const std::int64_t chunks = (L.inner + detail::kChunk - 1) / detail::kChunk;
   const std::int64_t blocks = L.outer * L.channels * chunks;
+  const bool stream =
+      x.numel() * static_cast<std::int64_t>(dtype_size(x.dtype())) >= detail::stream_min_bytes();
 
   auto run = [&](auto tag) {
     using T = decltype(tag);
@@ -105,6 +121,7 @@ Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const ch
     std::vector<const T*> pp;
     for (const Tensor& p : ps) pp.push_back(p.data_ptr<T>());
     kernels::parallel_for(0, blocks, 8, [&](std::int64_t b, std::int64_t e) {
+      alignas(64) T buf[detail::kChunk];  // used only when streaming
       for (std::int64_t blk = b; blk < e; ++blk) {
         const std::int64_t row = blk / chunks, ch = blk % chunks;
         const std::int64_t c = row % L.channels;
@@ -112,8 +129,14 @@ Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const ch
         for (int k = 0; k < K; ++k) th[k] = pp[k][ps[k].numel() == 1 ? 0 : c];
         const std::int64_t i0 = row * L.inner + ch * detail::kChunk;
         const std::int64_t n = std::min(detail::kChunk, L.inner - ch * detail::kChunk);
-        detail::forward_run<Fn, T>(xp + i0, op + i0, n, th);
+        if (stream) {
+          detail::forward_run<Fn, T>(xp + i0, buf, n, th);
+          detail::stream_copy(op + i0, buf, n);
+        } else {
+          detail::forward_run<Fn, T>(xp + i0, op + i0, n, th);
+        }
       }
+      if (stream) detail::stream_fence();
     });
   };
   if (x.dtype() == DType::Float64)
@@ -127,7 +150,7 @@ Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const ch
   for (const Tensor& p : params) inputs.push_back(p);
   autograd::record(
       name, inputs, out, {.saved_inputs = ~std::uint64_t{0}, .saves_output = true, .fused = true},
-      [x, ps, L, chunks, blocks, name](const Tensor& g_in, const Tensor& y) {
+      [x, ps, L, chunks, blocks, stream, name](const Tensor& g_in, const Tensor& y) {
         const Tensor g = g_in.contiguous();
         Tensor gx = Tensor::empty(x.shape(), x.dtype());
         std::vector<Tensor> gp;
@@ -143,6 +166,7 @@ Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const ch
           // Per block partial sums of dL/dtheta_k, reduced below in a fixed order.
           std::vector<double> part(static_cast<std::size_t>(K > 0 ? blocks * K : 0), 0.0);
           kernels::parallel_for(0, blocks, 8, [&](std::int64_t b, std::int64_t e) {
+            alignas(64) T buf[detail::kChunk];  // used only when streaming
             for (std::int64_t blk = b; blk < e; ++blk) {
               const std::int64_t row = blk / chunks, ch = blk % chunks;
               const std::int64_t c = row % L.channels;
@@ -150,12 +174,15 @@ Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const ch
               for (int k = 0; k < K; ++k) th[k] = pp[k][ps[k].numel() == 1 ? 0 : c];
               const std::int64_t i0 = row * L.inner + ch * detail::kChunk;
               const std::int64_t n = std::min(detail::kChunk, L.inner - ch * detail::kChunk);
+              T* dst = stream ? buf : gxp + i0;
               if constexpr (K == 0)
-                detail::backward_run<Fn, T>(xp + i0, yp + i0, gp_ + i0, gxp + i0, n, th);
+                detail::backward_run<Fn, T>(xp + i0, yp + i0, gp_ + i0, dst, n, th);
               else
-                detail::backward_run_params<Fn, T>(xp + i0, yp + i0, gp_ + i0, gxp + i0, n, th,
+                detail::backward_run_params<Fn, T>(xp + i0, yp + i0, gp_ + i0, dst, n, th,
                                                    &part[static_cast<std::size_t>(blk * K)]);
+              if (stream) detail::stream_copy(gxp + i0, buf, n);
             }
+            if (stream) detail::stream_fence();
           });
           for (int k = 0; k < K; ++k) {
             const bool shared = ps[static_cast<std::size_t>(k)].numel() == 1;
