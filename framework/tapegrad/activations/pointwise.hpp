@@ -129,12 +129,8 @@ Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const ch
         for (int k = 0; k < K; ++k) th[k] = pp[k][ps[k].numel() == 1 ? 0 : c];
         const std::int64_t i0 = row * L.inner + ch * detail::kChunk;
         const std::int64_t n = std::min(detail::kChunk, L.inner - ch * detail::kChunk);
-        if (stream) {
-          detail::forward_run<Fn, T>(xp + i0, buf, n, th);
-          detail::stream_copy(op + i0, buf, n);
-        } else {
-          detail::forward_run<Fn, T>(xp + i0, op + i0, n, th);
-        }
+        detail::forward_run<Fn, T>(xp + i0, stream ? buf : op + i0, n, th);
+        if (stream) detail::stream_copy(op + i0, buf, n);
       }
       if (stream) detail::stream_fence();
     });
