@@ -183,6 +183,42 @@ TEST_CASE("catalogue: float32 agrees with float64 for every activation", "[activ
   }
 }
 
+TEST_CASE("catalogue: float32 derivatives agree with float64 for every activation",
+          "[activations]") {
+  // The float32 backward may use its own formulas (silu's sigmoid from y / x, softplus's from y):
+  // it must agree with the float64 one (std:: math) on the usual range, near 0 (where y / x is
+  // 0 / 0), in the tails and at subnormal inputs.
+  std::vector<double> xs;
+  for (int i = 0; i <= 40; ++i) xs.push_back(-5.0 + 0.25 * i);
+  for (double v : {1e-3, 1e-20, 1e-39, 1e-45, 12.0, 20.0, 30.0, 60.0, 87.5, 100.0}) {
+    xs.push_back(v);
+    xs.push_back(-v);
+  }
+  xs.push_back(-0.0);
+  const auto n = static_cast<std::int64_t>(xs.size());
+  std::vector<std::string> specs = act::Registry::instance().names();
+  for (const char* s : {"softplus(beta=2)", "softplus(beta=0.5, threshold=5)", "elu(alpha=2)",
+                        "celu(alpha=2)", "leaky_relu(slope=0.2)"})
+    specs.emplace_back(s);
+  for (const std::string& spec : specs) {
+    INFO(spec);
+    auto a64 = act::make(spec, 1, DType::Float64);
+    auto a32 = act::make(spec, 1, DType::Float32);
+    // The float64 reference at the float32 inputs (1e-45 rounds to the smallest subnormal).
+    const Tensor x32 = tensor(xs, {n}, DType::Float64).to(DType::Float32).requires_grad_();
+    const Tensor x64 = x32.detach().to(DType::Float64).requires_grad_();
+    sum((*a64)(x64)).backward();
+    sum((*a32)(x32)).backward();
+    const auto g64 = x64.grad().to_vector<double>();
+    const auto g32 = x32.grad().to_vector<double>();
+    const auto xv = x64.detach().to_vector<double>();
+    for (std::size_t i = 0; i < g64.size(); ++i) {
+      INFO("x = " << xv[i]);
+      REQUIRE(g32[i] == Approx(g64[i]).epsilon(2e-5).margin(1e-6));
+    }
+  }
+}
+
 TEST_CASE("fixed activations: values against published formulas", "[activations]") {
   const double e = std::numbers::e;
   // identity(3) = 3

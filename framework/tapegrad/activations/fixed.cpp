@@ -246,10 +246,13 @@ struct GELU {
   static T f(T x, const T*) {
     return T(0.5) * x * (T(1) + vm::erf(x * T(std::numbers::sqrt2 / 2)));
   }
+  // Phi(x) = y / x, which saves the erf; below |x| = 2^-100 Phi is 1/2 in float and double
+  // (and y / x would be 0 / 0 or lose the bits of a subnormal y).
   template <class T>
-  static T dfdx(T x, T, const T*) {
-    const T cdf = T(0.5) * (T(1) + vm::erf(x * T(std::numbers::sqrt2 / 2)));
-    const T pdf = vm::exp(T(-0.5) * x * x) * T(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
+  static T dfdx(T x, T y, const T*) {
+    const T cdf = select(std::abs(x) < T(0x1p-100), T(0.5), y / x);
+    const T pdf =
+        vm::exp_nonpositive(T(-0.5) * x * x) * T(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
     return cdf + x * pdf;
   }
 };
@@ -274,10 +277,13 @@ struct SiLU {
   static T f(T x, const T*) {
     return x * vm::sigmoid(x);
   }
+  // silu' = s (1 + x (1 - s)) = s + y (1 - s) with s = sigmoid(x) = y / x: no second exp. Below
+  // |x| = 2^-100, s is 1/2 in float and double (and y / x would be 0 / 0 or lose the bits of a
+  // subnormal y).
   template <class T>
-  static T dfdx(T x, T, const T*) {
-    const T s = vm::sigmoid(x);
-    return s * (T(1) + x * (T(1) - s));
+  static T dfdx(T x, T y, const T*) {
+    const T s = select(std::abs(x) < T(0x1p-100), T(0.5), y / x);
+    return s + y * (T(1) - s);
   }
 };
 
@@ -317,10 +323,16 @@ struct Softplus {
     const T z = h[0] * x;
     return select(z > h[1], x, vm::softplus(z) / h[0]);
   }
+  // sigmoid(z) from u = beta y = softplus(z), with no division: 1 - e^-u for z >= 0 and
+  // e^(z - u) for z < 0 (sigmoid(z) = e^z sigmoid(-z)); both exponents are <= 0.
   template <class T>
-  static T dfdx(T x, T, const T* h) {
+  static T dfdx(T x, T y, const T* h) {
     const T z = h[0] * x;
-    return select(z > h[1], T(1), vm::sigmoid(z));
+    const T u = h[0] * y;
+    const bool pos = z >= T(0);
+    const T e = vm::exp_nonpositive(select(pos, -u, z - u));
+    const T s = select(pos, T(1) - e, e);
+    return select(z != z, z, select(z > h[1], T(1), s));
   }
   static std::string check(const std::vector<double>& h) {
     return h[0] <= 0 ? "beta must be > 0" : "";
@@ -382,15 +394,18 @@ struct Softsign {
   }
 };
 
-// log sigma(x) = min(x, 0) - log1p(e^-|x|): no overflow, no log(0).
+// log sigma(x) = -softplus(-x) = min(x, 0) - log1p(e^-|x|): no overflow, no log(0).
 struct LogSigmoid {
   template <class T>
   static T f(T x, const T*) {
-    return vm::min(x, T(0)) - vm::log1p(vm::exp(-std::abs(x)));
+    return -vm::softplus(-x);
   }
+  // sigmoid(-x) from y = -softplus(-x), as Softplus::dfdx with z = -x and u = -y.
   template <class T>
-  static T dfdx(T x, T, const T*) {
-    return vm::sigmoid(-x);
+  static T dfdx(T x, T y, const T*) {
+    const bool neg = x <= T(0);
+    const T e = vm::exp_nonpositive(select(neg, y, y - x));
+    return select(x != x, x, select(neg, T(1) - e, e));
   }
 };
 

@@ -7,7 +7,7 @@
 // computed) and fully inlined, so GCC vectorises the loops that call them (AVX2 / AVX-512 with
 // -march=native). Accuracy against the correctly rounded result, over the whole float range
 // (tests/kernels/test_vecmath.cpp asserts the bounds in brackets): exp 1.0 ulp (2), expm1 1.4
-// (2), log 0.8 (2), log1p 2.4 (3), tanh 1.3 (3), sigmoid 2.8 (3), softplus 2.8 (3), erf 7.5 (8;
+// (2), log 0.8 (2), log1p 2.4 (3), tanh 1.3 (3), sigmoid 2.8 (3), softplus 1.7 (2), erf 7.5 (8;
 // near |x| = 3.9 where erf is 1 - 1e-8, i.e. <= 4.3e-7 absolute). Special values as std::: NaN
 // propagates, +-inf and large |x| saturate, log(0) = -inf, log(x < 0) = NaN.
 //
@@ -70,31 +70,50 @@ TG_VM_INLINE float reduce(float x, float& kf) {
 }
 }  // namespace detail
 
+namespace detail {
+// e^x for x in [-104, 88.72] (not NaN): k is in [-150, 128], so 2^k is applied in two halves
+// that are both normal floats (subnormal results keep their precision).
+TG_VM_INLINE float exp_finite(float x) {
+  float kf;
+  const float r = reduce(x, kf);
+  const float p = expm1_reduced(r) + 1.0f;
+  const std::int32_t k = static_cast<std::int32_t>(kf);
+  const std::int32_t k1 = k >> 1;
+  return p * pow2i(k1) * pow2i(k - k1);
+}
+}  // namespace detail
+
 TG_VM_INLINE float exp(float x) {
   // exp(x) overflows above this (the next float up gives inf) and is 0 below -104.
   constexpr float kMax = 88.72283172607422f;
-  const float xc = clamp_nan_lo(x, -104.0f, kMax);
-  float kf;
-  const float r = detail::reduce(xc, kf);
-  const float p = detail::expm1_reduced(r) + 1.0f;
-  // k is in [-150, 128]: scale in two halves so that both factors are normal floats.
-  const std::int32_t k = static_cast<std::int32_t>(kf);
-  const std::int32_t k1 = k >> 1;
-  const float y = p * detail::pow2i(k1) * detail::pow2i(k - k1);
+  const float y = detail::exp_finite(clamp_nan_lo(x, -104.0f, kMax));
   const float big = select(x > kMax, std::numeric_limits<float>::infinity(), y);
   return select(x != x, x, big);
 }
 
+// e^x for x <= 0, without exp's overflow and NaN handling: a NaN x gives a meaningless finite
+// value, so the caller must propagate NaN itself (sigmoid, softplus and the fused backward
+// formulas do). The same bits as exp(x) for every x <= 0.
+TG_VM_INLINE float exp_nonpositive(float x) {
+  return detail::exp_finite(select(x > -104.0f, x, -104.0f));
+}
+
 TG_VM_INLINE float expm1(float x) {
-  // Below -87 the result is -1 in float; the reduction is used up to 88 (k <= 127), above that
-  // the -1 is negligible and exp's overflow handling is reused.
-  const float xc = clamp_nan_lo(x, -87.0f, 88.0f);
+  // Below -80 the result is -1 in float. 2^k is applied as 2 * 2^(k-1), so that k = 128 (x up
+  // to exp's overflow bound) needs no second exp: 2 (2^(k-1) q + 2^(k-1) - 1/2) is the same
+  // single rounding as 2^k q + (2^k - 1), scaled by an exact factor of 2, and overflows to inf
+  // exactly where e^x - 1 does.
+  constexpr float kMax = 88.72283172607422f;
+  const float xc = clamp_nan_lo(x, -80.0f, kMax);
   float kf;
   const float r = detail::reduce(xc, kf);
   const float q = detail::expm1_reduced(r);
-  const float t = detail::pow2i(static_cast<std::int32_t>(kf));
-  const float small = std::fma(t, q, t - 1.0f);  // 2^k (e^r - 1) + (2^k - 1)
-  return select(x > 88.0f, exp(x), select(x != x, x, small));
+  const float th = detail::pow2i(static_cast<std::int32_t>(kf) - 1);  // 2^(k-1)
+  const float small = 2.0f * std::fma(th, q, th - 0.5f);
+  // Below 2^-25, expm1(x) rounds to x (and halving a subnormal q would drop its last bit).
+  const float tiny = select(std::fabs(x) < 0x1p-25f, x, small);
+  const float big = select(x > kMax, std::numeric_limits<float>::infinity(), tiny);
+  return select(x != x, x, big);
 }
 
 TG_VM_INLINE float log(float x) {
@@ -140,6 +159,34 @@ TG_VM_INLINE float log1p(float x) {
   return select(x == std::numeric_limits<float>::infinity(), x, res);
 }
 
+namespace detail {
+// log(1 + e) for e in [0, 1] (softplus's and logsigmoid's log1p(e^-|x|)): u = 1 + e is in [1, 2],
+// so log's special cases, subnormal scaling and exponent extraction are not needed, and the
+// rounding error of u is corrected by adding (e - (u - 1)) / u, which is exact to first order.
+TG_VM_INLINE float log1p_unit(float e) {
+  const float u = 1.0f + e;
+  const float c = e - (u - 1.0f);  // exact (Fast2Sum: 1 >= e)
+  const bool hi = u > 1.41421356237309505f;
+  const float f = select(hi, std::fma(u, 0.5f, -1.0f), u - 1.0f);  // exact either way
+  const float z = f * f;
+  float p = 7.0376836292e-2f;
+  p = std::fma(p, f, -1.1514610310e-1f);
+  p = std::fma(p, f, 1.1676998740e-1f);
+  p = std::fma(p, f, -1.2420140846e-1f);
+  p = std::fma(p, f, 1.4249322787e-1f);
+  p = std::fma(p, f, -1.6668057665e-1f);
+  p = std::fma(p, f, 2.0000714765e-1f);
+  p = std::fma(p, f, -2.4999993993e-1f);
+  p = std::fma(p, f, 3.3333331174e-1f);
+  const float fe = select(hi, 1.0f, 0.0f);
+  float y = p * f * z;
+  y = std::fma(fe, kLn2Lo, y);
+  y = std::fma(-0.5f, z, y);
+  y = y + c / u;
+  return std::fma(fe, kLn2Hi, f + y);
+}
+}  // namespace detail
+
 TG_VM_INLINE float tanh(float x) {
   const float ax = std::fabs(x);
   // |x| < 0.625: odd polynomial (Cephes tanhf).
@@ -151,7 +198,7 @@ TG_VM_INLINE float tanh(float x) {
   p = std::fma(p, z, -3.33332819422e-1f);
   const float small = std::fma(p * z, x, x);
   // Otherwise 1 - 2 / (e^{2|x|} + 1); beyond |x| = 9.1 it is 1 in float.
-  const float e = exp(2.0f * clamp_nan_lo(ax, 0.0f, 9.1f));
+  const float e = detail::exp_finite(2.0f * clamp_nan_lo(ax, 0.0f, 9.1f));
   const float big = std::copysign(1.0f - 2.0f / (e + 1.0f), x);
   return select(x != x, x, select(ax < 0.625f, small, big));
 }
@@ -177,20 +224,21 @@ TG_VM_INLINE float erf(float x) {
 // With e = e^-|x|: 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, so nothing overflows and
 // tiny results keep their precision.
 TG_VM_INLINE float sigmoid(float x) {
-  const float e = exp(-std::fabs(x));
+  const float e = exp_nonpositive(-std::fabs(x));
   const float r = 1.0f / (1.0f + e);
-  return select(x >= 0.0f, r, e * r);
+  return select(x != x, x, select(x >= 0.0f, r, e * r));
 }
 
 // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), without overflow.
 TG_VM_INLINE float softplus(float x) {
   const float m = clamp_nan_lo(x, 0.0f, std::numeric_limits<float>::infinity());
-  return select(x != x, x, m + log1p(exp(-std::fabs(x))));
+  return select(x != x, x, m + detail::log1p_unit(exp_nonpositive(-std::fabs(x))));
 }
 
 // ------------------------------------------------------------------ float64: the std:: functions
 
 inline double exp(double x) { return std::exp(x); }
+inline double exp_nonpositive(double x) { return std::exp(x); }
 inline double expm1(double x) { return std::expm1(x); }
 inline double log(double x) { return std::log(x); }
 inline double log1p(double x) { return std::log1p(x); }
