@@ -542,3 +542,70 @@ TEST_CASE("fused path: streaming stores for large outputs give the same bits", "
         }
       }
 }
+
+TEST_CASE("fused path: two-valued derivatives from the bit mask give the x-path's bits",
+          "[activations]") {
+  // relu, relu6, leaky_relu, hardtanh and hardsigmoid write one bit per element in the forward
+  // and take dL/dx from those bits and dL/dy alone. With the mask path turned off the backward
+  // reads x instead; both must give the same bits, streamed or not, in float32 and float64, on
+  // sizes that leave partial bytes and chunks (4099 = 4096 + 3), with inputs exactly on the kinks,
+  // +-0, NaN and +-inf, and with a dL/dy that holds NaN and inf too.
+  struct Restore {
+    ~Restore() {
+      act::detail::set_two_valued_masks(true);
+      act::detail::set_stream_min_bytes(-1);
+    }
+  } restore;
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> special{0.0, -0.0, 6.0, -3.0, 3.0, -1.0,
+                                    1.0, -2.0, 0.5, nan,  inf, -inf};
+  std::uint64_t seed = 9100;
+  for (const char* spec : {"relu", "relu6", "leaky_relu", "leaky_relu(slope=0.2)", "hardtanh",
+                           "hardtanh(min_val=-2, max_val=0.5)", "hardsigmoid"})
+    for (DType dt : {DType::Float32, DType::Float64})
+      for (std::int64_t n : {std::int64_t{13}, std::int64_t{4099}, std::int64_t{3 * 4096}})
+        for (std::int64_t threshold : {std::int64_t{-1}, std::int64_t{0}}) {
+          INFO(spec << (dt == DType::Float32 ? " float32" : " float64") << ", n = " << n
+                    << ", streaming threshold " << threshold);
+          ++seed;
+          Generator gen(seed);
+          std::vector<double> xv = (randn({n}, DType::Float64, &gen) * 3.0).to_vector<double>();
+          std::vector<double> gv = randn({n}, DType::Float64, &gen).to_vector<double>();
+          for (std::size_t i = 0; i < special.size() && i < xv.size(); ++i) {
+            xv[i * 7 % xv.size()] = special[i];
+            gv[i * 5 % gv.size()] = i % 3 == 0 ? nan : (i % 3 == 1 ? inf : gv[i * 5 % gv.size()]);
+          }
+          const Tensor g = tensor(gv, {n}, dt);
+          auto run = [&](bool masks) {
+            act::detail::set_two_valued_masks(masks);
+            act::detail::set_stream_min_bytes(threshold);
+            auto a = act::make(spec, 1, dt);
+            Tensor x = tensor(xv, {n}, dt).requires_grad_();
+            Tensor y = (*a)(x);
+            y.backward(g);
+            return TensorList{y.detach(), x.grad()};
+          };
+          const TensorList bits = run(true), xpath = run(false);
+          for (std::size_t i = 0; i < 2; ++i) {
+            INFO((i == 0 ? "y" : "dL/dx"));
+            REQUIRE(std::memcmp(bits[i].raw_data(), xpath[i].raw_data(),
+                                static_cast<std::size_t>(n) * dtype_size(dt)) == 0);
+          }
+        }
+}
+
+TEST_CASE("fused path: a two-valued backward does not read x, so x may change after the forward",
+          "[activations]") {
+  // The mask records which side of the kink each x was on; changing x in place afterwards
+  // (allowed: no tape entry saved it) leaves the gradient as the forward's x gives it.
+  Tensor w = tensor({-1.0, 2.0, -3.0, 4.0}, {4}).requires_grad_();
+  Tensor x = w * 1.0;
+  Tensor y = (*act::make("relu"))(x);
+  {
+    NoGradGuard ng;
+    x.mul_(-1.0);
+  }
+  y.backward(ones({4}));
+  tgtest::require_values(w.grad(), {0.0, 1.0, 0.0, 1.0});
+}

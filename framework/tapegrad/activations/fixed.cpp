@@ -42,6 +42,17 @@ struct DefaultFn {
   }
   template <class T>
   static void dfdp(T, T, const T*, T*) {}
+  static constexpr bool kTwoValued = requires { requires Core::kTwoValued; };
+  template <class T>
+  static bool high(T x, const T*) {
+    const T h[] = {T(D)..., T(0)};
+    return Core::high(x, h);
+  }
+  template <class T>
+  static void values(const T*, T& lo, T& hi) {
+    const T h[] = {T(D)..., T(0)};
+    Core::values(h, lo, hi);
+  }
 };
 
 template <class Core, int H>
@@ -59,6 +70,15 @@ struct HyperFn {
   template <class T>
   static void dfdp(T, T, const T*, T* d) {
     for (int k = 0; k < H; ++k) d[k] = T(0);
+  }
+  static constexpr bool kTwoValued = requires { requires Core::kTwoValued; };
+  template <class T>
+  static bool high(T x, const T* h) {
+    return Core::high(x, h);
+  }
+  template <class T>
+  static void values(const T* h, T& lo, T& hi) {
+    Core::values(h, lo, hi);
   }
 };
 
@@ -123,6 +143,20 @@ Factory fixed() {
 
 // ------------------------------------------------------------------ the cores
 
+// Base of the cores whose derivative takes one of two values (relu, relu6, leaky_relu, hardtanh,
+// hardsigmoid): the core gives high(x, h), which value applies, and values(h, lo, hi); dfdx is
+// defined from them, so the fused path's bit-mask backward (pointwise.hpp) gives the same bits.
+template <class Core>
+struct TwoValued {
+  static constexpr bool kTwoValued = true;
+  template <class T>
+  static T dfdx(T x, T, const T* h) {
+    T lo, hi;
+    Core::values(h, lo, hi);
+    return select(Core::high(x, h), hi, lo);
+  }
+};
+
 struct Identity {
   template <class T>
   static T f(T x, const T*) {
@@ -157,7 +191,7 @@ struct Tanh {
 };
 
 // relu'(0) = 0: threshold_backward passes the gradient where the result is > 0.
-struct ReLU {
+struct ReLU : TwoValued<ReLU> {
   // NaN propagates, as PyTorch's relu (and tapegrad's relu op): hiding it would hide a diverged
   // run. -0.0 becomes +0.0. Max-pooling then commutes with it bit for bit (nn::Module).
   static constexpr bool kCommutesWithMaxPool = true;
@@ -166,33 +200,48 @@ struct ReLU {
     return select(x <= T(0), T(0), x);
   }
   template <class T>
-  static T dfdx(T x, T, const T*) {
-    return select(x > T(0), T(1), T(0));
+  static bool high(T x, const T*) {
+    return x > T(0);
+  }
+  template <class T>
+  static void values(const T*, T& lo, T& hi) {
+    lo = T(0);
+    hi = T(1);
   }
 };
 
 // relu6 is hardtanh(x, 0, 6) in PyTorch; hardtanh_backward zeroes the gradient at both bounds
 // (self <= min || self >= max), so relu6'(0) = relu6'(6) = 0.
-struct ReLU6 {
+struct ReLU6 : TwoValued<ReLU6> {
   template <class T>
   static T f(T x, const T*) {
     return vm::min(vm::max(x, T(0)), T(6));
   }
   template <class T>
-  static T dfdx(T x, T, const T*) {
-    return select((x > T(0)) & (x < T(6)), T(1), T(0));
+  static bool high(T x, const T*) {
+    return (x > T(0)) & (x < T(6));
+  }
+  template <class T>
+  static void values(const T*, T& lo, T& hi) {
+    lo = T(0);
+    hi = T(1);
   }
 };
 
 // leaky_relu_backward: x > 0 ? grad : grad * slope, so leaky_relu'(0) = slope.
-struct LeakyReLU {
+struct LeakyReLU : TwoValued<LeakyReLU> {
   template <class T>
   static T f(T x, const T* h) {
     return select(x > T(0), x, h[0] * x);
   }
   template <class T>
-  static T dfdx(T x, T, const T* h) {
-    return select(x > T(0), T(1), h[0]);
+  static bool high(T x, const T*) {
+    return x > T(0);
+  }
+  template <class T>
+  static void values(const T* h, T& lo, T& hi) {
+    lo = h[0];
+    hi = T(1);
   }
   static std::optional<double> gain(const double* h) {
     return std::sqrt(2.0 / (1.0 + h[0] * h[0]));
@@ -355,26 +404,36 @@ struct Hardswish {
 };
 
 // hardsigmoid_backward: (x > -3 && x < 3) ? 1/6 : 0, so 0 at both bounds.
-struct Hardsigmoid {
+struct Hardsigmoid : TwoValued<Hardsigmoid> {
   template <class T>
   static T f(T x, const T*) {
     return vm::min(vm::max(x + T(3), T(0)), T(6)) / T(6);
   }
   template <class T>
-  static T dfdx(T x, T, const T*) {
-    return select((x > T(-3)) & (x < T(3)), T(1) / T(6), T(0));
+  static bool high(T x, const T*) {
+    return (x > T(-3)) & (x < T(3));
+  }
+  template <class T>
+  static void values(const T*, T& lo, T& hi) {
+    lo = T(0);
+    hi = T(1) / T(6);
   }
 };
 
 // hardtanh_backward: (x <= min || x >= max) ? 0 : grad, so 0 at both bounds.
-struct Hardtanh {
+struct Hardtanh : TwoValued<Hardtanh> {
   template <class T>
   static T f(T x, const T* h) {
     return vm::min(vm::max(x, h[0]), h[1]);
   }
   template <class T>
-  static T dfdx(T x, T, const T* h) {
-    return select((x > h[0]) & (x < h[1]), T(1), T(0));
+  static bool high(T x, const T* h) {
+    return (x > h[0]) & (x < h[1]);
+  }
+  template <class T>
+  static void values(const T*, T& lo, T& hi) {
+    lo = T(0);
+    hi = T(1);
   }
   static std::string check(const std::vector<double>& h) {
     return h[1] <= h[0] ? fmt::format("max_val ({}) must be greater than min_val ({})", h[1], h[0])

@@ -65,6 +65,69 @@ void stream_fence() {
 #endif
 }
 
+namespace {
+std::atomic<bool> g_two_valued_masks{true};
+}  // namespace
+
+bool two_valued_masks() { return g_two_valued_masks.load(std::memory_order_relaxed); }
+void set_two_valued_masks(bool on) { g_two_valued_masks.store(on, std::memory_order_relaxed); }
+
+void pack_mask(const std::int8_t* m, std::int64_t n, std::uint8_t* bits) {
+  std::int64_t i = 0;
+#if defined(__AVX2__)
+  for (; i + 32 <= n; i += 32) {
+    const auto w = static_cast<std::uint32_t>(
+        _mm256_movemask_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(m + i))));
+    std::memcpy(bits + i / 8, &w, 4);  // little-endian: element i + l is bit l of the word
+  }
+#endif
+  for (; i < n; i += 8) {
+    unsigned b = 0;
+    for (std::int64_t l = 0; l < 8 && i + l < n; ++l) b |= (m[i + l] != 0 ? 1u : 0u) << l;
+    bits[i / 8] = static_cast<std::uint8_t>(b);
+  }
+}
+
+namespace {
+template <class T>
+void masked_scale_tail(const T* g, const std::uint8_t* bits, T lo, T hi, T* gx, std::int64_t i,
+                       std::int64_t n) {
+  for (; i < n; ++i) gx[i] = g[i] * (((bits[i / 8] >> (i % 8)) & 1) != 0 ? hi : lo);
+}
+}  // namespace
+
+void masked_scale(const float* g, const std::uint8_t* bits, float lo, float hi, float* gx,
+                  std::int64_t n) {
+  std::int64_t i = 0;
+#if defined(__AVX2__)
+  const __m256i sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  for (; i + 8 <= n; i += 8) {
+    const __m256i b = _mm256_set1_epi32(bits[i / 8]);
+    const __m256i on = _mm256_cmpeq_epi32(_mm256_and_si256(b, sel), sel);
+    const __m256 d = _mm256_blendv_ps(vlo, vhi, _mm256_castsi256_ps(on));
+    _mm256_storeu_ps(gx + i, _mm256_mul_ps(_mm256_loadu_ps(g + i), d));
+  }
+#endif
+  masked_scale_tail(g, bits, lo, hi, gx, i, n);
+}
+
+void masked_scale(const double* g, const std::uint8_t* bits, double lo, double hi, double* gx,
+                  std::int64_t n) {
+  std::int64_t i = 0;
+#if defined(__AVX2__)
+  const __m256i sel = _mm256_setr_epi64x(1, 2, 4, 8);
+  const __m256d vlo = _mm256_set1_pd(lo), vhi = _mm256_set1_pd(hi);
+  for (; i + 4 <= n; i += 4) {
+    const __m256i b = _mm256_set1_epi64x((bits[i / 8] >> (i % 8)) & 0xf);
+    const __m256i on = _mm256_cmpeq_epi64(_mm256_and_si256(b, sel), sel);
+    const __m256d d = _mm256_blendv_pd(vlo, vhi, _mm256_castsi256_pd(on));
+    _mm256_storeu_pd(gx + i, _mm256_mul_pd(_mm256_loadu_pd(g + i), d));
+  }
+#endif
+  masked_scale_tail(g, bits, lo, hi, gx, i, n);
+}
+
 PointwiseLayout pointwise_layout(const Tensor& x, const std::vector<Tensor>& params,
                                  const char* name) {
   if (!x.defined()) fail("{}: input is an undefined tensor", name);

@@ -14,10 +14,25 @@
 // Each parameter tensor has shape [1] (shared) or [C] (one value per channel; the channel is
 // dimension 1 of x, as in PyTorch's PReLU). The backward is a fused kernel: gradients of
 // gradients through it are refused with a clear error.
+//
+// Two-valued derivatives (relu, relu6, leaky_relu, hardtanh, hardsigmoid): a function object
+// that also defines
+//   static constexpr bool kTwoValued = true;
+//   template <class T> static bool high(T x, const T* p);          // which of the two values
+//   template <class T> static void values(const T* p, T& lo, T& hi);
+// (with dfdx(x, y, p) == (high(x, p) ? hi : lo)) gets a forward that also writes one bit per
+// element, and a backward that reads those bits and dL/dy only: neither x nor y is read, 16 bytes
+// moved per element instead of 20. Its parameters, if any, must be constants (their gradient is
+// zero).
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "tapegrad/autograd/tape.hpp"
+#include "tapegrad/core/creation.hpp"
+#include "tapegrad/core/storage.hpp"
 #include "tapegrad/kernels/parallel.hpp"
 
 namespace tg::act {
@@ -48,6 +63,24 @@ void stream_copy(double* dst, const double* src, std::int64_t n);
 // Orders the streaming stores before anything that follows (each thread, before it finishes).
 void stream_fence();
 
+// Two-valued derivatives: whether the bit-mask path is used (default true; tests turn it off to
+// compare with the x-reading backward).
+bool two_valued_masks();
+void set_two_valued_masks(bool on);
+// bits[j] bit l = (m[8 j + l] != 0) for the n values of m, which are 0 or -1 (the last byte
+// padded with zeros).
+void pack_mask(const std::int8_t* m, std::int64_t n, std::uint8_t* bits);
+// gx[i] = g[i] * (bit i of bits ? hi : lo), for i < n.
+void masked_scale(const float* g, const std::uint8_t* bits, float lo, float hi, float* gx,
+                  std::int64_t n);
+void masked_scale(const double* g, const std::uint8_t* bits, double lo, double hi, double* gx,
+                  std::int64_t n);
+
+template <class Fn>
+concept TwoValued = requires {
+  requires Fn::kTwoValued;
+};
+
 // The inner loops, over one contiguous run of n elements that share the parameter values th.
 // flatten inlines the cores (and the vecmath they call) however large, so GCC can vectorise;
 // the cores must be branch-free for that (see fixed.cpp and kernels/vecmath.hpp).
@@ -55,6 +88,18 @@ template <class Fn, class T>
 [[gnu::flatten]] void forward_run(const T* __restrict x, T* __restrict y, std::int64_t n,
                                   const T* th) {
   for (std::int64_t i = 0; i < n; ++i) y[i] = Fn::template f<T>(x[i], th);
+}
+
+// forward_run, and m[i] = -1 where Fn::high(x[i]), else 0 (packed to bits by pack_mask), in
+// the same pass over x.
+template <class Fn, class T>
+[[gnu::flatten]] void forward_high_run(const T* __restrict x, T* __restrict y,
+                                       std::int8_t* __restrict m, std::int64_t n, const T* th) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const T v = x[i];
+    y[i] = Fn::template f<T>(v, th);
+    m[i] = static_cast<std::int8_t>(-static_cast<int>(Fn::template high<T>(v, th)));
+  }
 }
 
 template <class Fn, class T>
@@ -97,6 +142,48 @@ template <class Fn, class T>
   }
 }
 
+// The backward of a two-valued derivative from the forward's bit mask: dL/dx = g * (bit ? hi :
+// lo), reading g and the bits only. The (constant) parameters get zero gradients.
+template <class Fn>
+void record_masked(const char* name, const TensorList& inputs, const Tensor& out,
+                   const std::vector<Tensor>& ps, std::shared_ptr<Storage> mask,
+                   std::int64_t chunks, bool stream) {
+  constexpr int K = Fn::kParams;
+  autograd::record(name, inputs, out, {.fused = true},
+                   [ps, mask = std::move(mask), chunks, stream, shape = out.shape(),
+                    dt = out.dtype(), n_all = out.numel()](const Tensor& g_in, const Tensor&) {
+                     const Tensor g = g_in.contiguous();
+                     Tensor gx = Tensor::empty(shape, dt);
+                     auto run_bw = [&](auto tag) {
+                       using T = decltype(tag);
+                       T th[K > 0 ? K : 1] = {};
+                       for (int k = 0; k < K; ++k)
+                         th[k] = ps[static_cast<std::size_t>(k)].data_ptr<T>()[0];
+                       T lo, hi;
+                       Fn::template values<T>(th, lo, hi);
+                       const T* gp = g.data_ptr<T>();
+                       T* gxp = gx.data_ptr<T>();
+                       const auto* bits = static_cast<const std::uint8_t*>(mask->data);
+                       kernels::parallel_for(0, chunks, 8, [&](std::int64_t b, std::int64_t e) {
+                         alignas(64) T buf[kChunk];  // used only when streaming
+                         for (std::int64_t ch = b; ch < e; ++ch) {
+                           const std::int64_t i0 = ch * kChunk, n = std::min(kChunk, n_all - i0);
+                           masked_scale(gp + i0, bits + i0 / 8, lo, hi, stream ? buf : gxp + i0, n);
+                           if (stream) stream_copy(gxp + i0, buf, n);
+                         }
+                         if (stream) stream_fence();
+                       });
+                     };
+                     if (dt == DType::Float64)
+                       run_bw(double{});
+                     else
+                       run_bw(float{});
+                     TensorList grads{gx};
+                     for (const Tensor& p : ps) grads.push_back(zeros(p.shape(), p.dtype()));
+                     return grads;
+                   });
+}
+
 }  // namespace detail
 
 template <class Fn>
@@ -113,6 +200,16 @@ Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const ch
   const std::int64_t blocks = L.outer * L.channels * chunks;
   const bool stream =
       x.numel() * static_cast<std::int64_t>(dtype_size(x.dtype())) >= detail::stream_min_bytes();
+  TensorList inputs{x_in};
+  for (const Tensor& p : params) inputs.push_back(p);
+  // Two-valued derivative, every parameter shared (one row: chunks start at multiples of
+  // kChunk, so at whole bytes of the mask), and a backward to come: write the mask.
+  bool masked = false;
+  if constexpr (detail::TwoValued<Fn>)
+    masked = L.outer * L.channels == 1 && detail::two_valued_masks() &&
+             autograd::should_record(inputs.data(), inputs.size());
+  std::shared_ptr<Storage> mask;
+  if (masked) mask = std::make_shared<Storage>(static_cast<std::size_t>((x.numel() + 7) / 8));
 
   auto run = [&](auto tag) {
     using T = decltype(tag);
@@ -129,7 +226,17 @@ Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const ch
         for (int k = 0; k < K; ++k) th[k] = pp[k][ps[k].numel() == 1 ? 0 : c];
         const std::int64_t i0 = row * L.inner + ch * detail::kChunk;
         const std::int64_t n = std::min(detail::kChunk, L.inner - ch * detail::kChunk);
-        detail::forward_run<Fn, T>(xp + i0, stream ? buf : op + i0, n, th);
+        T* dst = stream ? buf : op + i0;
+        bool done = false;
+        if constexpr (detail::TwoValued<Fn>) {
+          if (masked) {
+            alignas(64) std::int8_t hm[detail::kChunk];
+            detail::forward_high_run<Fn, T>(xp + i0, dst, hm, n, th);
+            detail::pack_mask(hm, n, static_cast<std::uint8_t*>(mask->data) + i0 / 8);
+            done = true;
+          }
+        }
+        if (!done) detail::forward_run<Fn, T>(xp + i0, dst, n, th);
         if (stream) detail::stream_copy(op + i0, buf, n);
       }
       if (stream) detail::stream_fence();
@@ -142,8 +249,12 @@ Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const ch
   else
     fail("{}: expected a float32 or float64 input, got {}", name, x.dtype());
 
-  TensorList inputs{x_in};
-  for (const Tensor& p : params) inputs.push_back(p);
+  if constexpr (detail::TwoValued<Fn>) {
+    if (masked) {
+      detail::record_masked<Fn>(name, inputs, out, ps, mask, chunks, stream);
+      return out;
+    }
+  }
   autograd::record(
       name, inputs, out, {.saved_inputs = ~std::uint64_t{0}, .saves_output = true, .fused = true},
       [x, ps, L, chunks, blocks, stream, name](const Tensor& g_in, const Tensor& y) {
