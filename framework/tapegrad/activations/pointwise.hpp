@@ -47,7 +47,14 @@ struct PointwiseLayout {
 PointwiseLayout pointwise_layout(const Tensor& x, const std::vector<Tensor>& params,
                                  const char* name);
 
+// Work is split into blocks of kChunk elements of one row (the parallel_for grain), and each
+// block is computed kPiece elements at a time. A streamed output goes through a kPiece buffer on
+// the stack, and small pieces let the compute of one piece overlap the streaming stores of the
+// last: with 4096-element pieces the two ran one after the other (fwd+bwd on 2^24 floats, 1
+// thread: relu 1.92 -> 1.66 ns/element with 512, 1.59 -> 1.46 from 512 to 256; 128 no better).
 inline constexpr std::int64_t kChunk = 4096;
+inline constexpr std::int64_t kPiece = 256;
+static_assert(kChunk % kPiece == 0 && kPiece % 32 == 0);
 
 // Outputs (y forward, dL/dx backward) of at least stream_min_bytes() are computed a chunk at a
 // time into a buffer on the stack and written with streaming (non-temporal) stores. Such an
@@ -109,7 +116,7 @@ template <class Fn, class T>
   for (std::int64_t i = 0; i < n; ++i) gx[i] = g[i] * Fn::template dfdx<T>(x[i], y[i], th);
 }
 
-// As backward_run, and returns sum_i g_i dfdp_k(x_i) in acc[k] (K >= 1 parameters). W
+// As backward_run, and adds sum_i g_i dfdp_k(x_i) to acc[k] (K >= 1 parameters). W
 // independent partial sums per parameter let the loop vectorise; they are combined in a fixed
 // order, so the result does not depend on the thread count.
 template <class Fn, class T>
@@ -138,7 +145,7 @@ template <class Fn, class T>
   for (int k = 0; k < K; ++k) {
     double s = 0;
     for (int l = 0; l < W; ++l) s += static_cast<double>(part[k][l]);
-    acc[k] = s;
+    acc[k] += s;
   }
 }
 
@@ -165,11 +172,15 @@ void record_masked(const char* name, const TensorList& inputs, const Tensor& out
                        T* gxp = gx.data_ptr<T>();
                        const auto* bits = static_cast<const std::uint8_t*>(mask->data);
                        kernels::parallel_for(0, chunks, 8, [&](std::int64_t b, std::int64_t e) {
-                         alignas(64) T buf[kChunk];  // used only when streaming
+                         alignas(64) T buf[kPiece];  // used only when streaming
                          for (std::int64_t ch = b; ch < e; ++ch) {
-                           const std::int64_t i0 = ch * kChunk, n = std::min(kChunk, n_all - i0);
-                           masked_scale(gp + i0, bits + i0 / 8, lo, hi, stream ? buf : gxp + i0, n);
-                           if (stream) stream_copy(gxp + i0, buf, n);
+                           const std::int64_t end = std::min((ch + 1) * kChunk, n_all);
+                           for (std::int64_t i0 = ch * kChunk; i0 < end; i0 += kPiece) {
+                             const std::int64_t n = std::min(kPiece, end - i0);
+                             masked_scale(gp + i0, bits + i0 / 8, lo, hi, stream ? buf : gxp + i0,
+                                          n);
+                             if (stream) stream_copy(gxp + i0, buf, n);
+                           }
                          }
                          if (stream) stream_fence();
                        });
@@ -218,26 +229,29 @@ Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const ch
     std::vector<const T*> pp;
     for (const Tensor& p : ps) pp.push_back(p.data_ptr<T>());
     kernels::parallel_for(0, blocks, 8, [&](std::int64_t b, std::int64_t e) {
-      alignas(64) T buf[detail::kChunk];  // used only when streaming
+      alignas(64) T buf[detail::kPiece];  // used only when streaming
       for (std::int64_t blk = b; blk < e; ++blk) {
         const std::int64_t row = blk / chunks, ch = blk % chunks;
         const std::int64_t c = row % L.channels;
         T th[K > 0 ? K : 1] = {};
         for (int k = 0; k < K; ++k) th[k] = pp[k][ps[k].numel() == 1 ? 0 : c];
-        const std::int64_t i0 = row * L.inner + ch * detail::kChunk;
-        const std::int64_t n = std::min(detail::kChunk, L.inner - ch * detail::kChunk);
-        T* dst = stream ? buf : op + i0;
-        bool done = false;
-        if constexpr (detail::TwoValued<Fn>) {
-          if (masked) {
-            alignas(64) std::int8_t hm[detail::kChunk];
-            detail::forward_high_run<Fn, T>(xp + i0, dst, hm, n, th);
-            detail::pack_mask(hm, n, static_cast<std::uint8_t*>(mask->data) + i0 / 8);
-            done = true;
+        const std::int64_t n_blk = std::min(detail::kChunk, L.inner - ch * detail::kChunk);
+        for (std::int64_t s0 = 0; s0 < n_blk; s0 += detail::kPiece) {
+          const std::int64_t i0 = row * L.inner + ch * detail::kChunk + s0;
+          const std::int64_t n = std::min(detail::kPiece, n_blk - s0);
+          T* dst = stream ? buf : op + i0;
+          bool done = false;
+          if constexpr (detail::TwoValued<Fn>) {
+            if (masked) {
+              alignas(64) std::int8_t hm[detail::kPiece];
+              detail::forward_high_run<Fn, T>(xp + i0, dst, hm, n, th);
+              detail::pack_mask(hm, n, static_cast<std::uint8_t*>(mask->data) + i0 / 8);
+              done = true;
+            }
           }
+          if (!done) detail::forward_run<Fn, T>(xp + i0, dst, n, th);
+          if (stream) detail::stream_copy(op + i0, buf, n);
         }
-        if (!done) detail::forward_run<Fn, T>(xp + i0, dst, n, th);
-        if (stream) detail::stream_copy(op + i0, buf, n);
       }
       if (stream) detail::stream_fence();
     });
@@ -273,21 +287,24 @@ Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const ch
           // Per block partial sums of dL/dtheta_k, reduced below in a fixed order.
           std::vector<double> part(static_cast<std::size_t>(K > 0 ? blocks * K : 0), 0.0);
           kernels::parallel_for(0, blocks, 8, [&](std::int64_t b, std::int64_t e) {
-            alignas(64) T buf[detail::kChunk];  // used only when streaming
+            alignas(64) T buf[detail::kPiece];  // used only when streaming
             for (std::int64_t blk = b; blk < e; ++blk) {
               const std::int64_t row = blk / chunks, ch = blk % chunks;
               const std::int64_t c = row % L.channels;
               T th[K > 0 ? K : 1] = {};
               for (int k = 0; k < K; ++k) th[k] = pp[k][ps[k].numel() == 1 ? 0 : c];
-              const std::int64_t i0 = row * L.inner + ch * detail::kChunk;
-              const std::int64_t n = std::min(detail::kChunk, L.inner - ch * detail::kChunk);
-              T* dst = stream ? buf : gxp + i0;
-              if constexpr (K == 0)
-                detail::backward_run<Fn, T>(xp + i0, yp + i0, gp_ + i0, dst, n, th);
-              else
-                detail::backward_run_params<Fn, T>(xp + i0, yp + i0, gp_ + i0, dst, n, th,
-                                                   &part[static_cast<std::size_t>(blk * K)]);
-              if (stream) detail::stream_copy(gxp + i0, buf, n);
+              const std::int64_t n_blk = std::min(detail::kChunk, L.inner - ch * detail::kChunk);
+              for (std::int64_t s0 = 0; s0 < n_blk; s0 += detail::kPiece) {
+                const std::int64_t i0 = row * L.inner + ch * detail::kChunk + s0;
+                const std::int64_t n = std::min(detail::kPiece, n_blk - s0);
+                T* dst = stream ? buf : gxp + i0;
+                if constexpr (K == 0)
+                  detail::backward_run<Fn, T>(xp + i0, yp + i0, gp_ + i0, dst, n, th);
+                else
+                  detail::backward_run_params<Fn, T>(xp + i0, yp + i0, gp_ + i0, dst, n, th,
+                                                     &part[static_cast<std::size_t>(blk * K)]);
+                if (stream) detail::stream_copy(gxp + i0, buf, n);
+              }
             }
             if (stream) detail::stream_fence();
           });
