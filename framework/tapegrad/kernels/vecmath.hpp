@@ -95,7 +95,13 @@ TG_VM_INLINE float exp(float x) {
 // value, so the caller must propagate NaN itself (sigmoid, softplus and the fused backward
 // formulas do). The same bits as exp(x) for every x <= 0.
 TG_VM_INLINE float exp_nonpositive(float x) {
-  return detail::exp_finite(select(x > -104.0f, x, -104.0f));
+  // k is in [-150, 0], so 2^(k + 64) is a normal float: p 2^k = (p 2^(k + 64)) 2^-64, where the
+  // first product is exact and the second rounds once, as exp's two-halves scaling does, with
+  // one power of two to build instead of two.
+  float kf;
+  const float r = detail::reduce(select(x > -104.0f, x, -104.0f), kf);
+  const float p = detail::expm1_reduced(r) + 1.0f;
+  return p * detail::pow2i(static_cast<std::int32_t>(kf) + 64) * 0x1p-64f;
 }
 
 TG_VM_INLINE float expm1(float x) {
