@@ -62,6 +62,20 @@ TG_VM_INLINE float expm1_reduced(float r) {
   return std::fma(p, r * r, r);
 }
 
+// log(1 + f) = f - f^2 / 2 + f^3 p(f) for f in [sqrt(1/2) - 1, sqrt(2) - 1): p (Cephes logf).
+TG_VM_INLINE float log_poly(float f) {
+  float p = 7.0376836292e-2f;
+  p = std::fma(p, f, -1.1514610310e-1f);
+  p = std::fma(p, f, 1.1676998740e-1f);
+  p = std::fma(p, f, -1.2420140846e-1f);
+  p = std::fma(p, f, 1.4249322787e-1f);
+  p = std::fma(p, f, -1.6668057665e-1f);
+  p = std::fma(p, f, 2.0000714765e-1f);
+  p = std::fma(p, f, -2.4999993993e-1f);
+  p = std::fma(p, f, 3.3333331174e-1f);
+  return p;
+}
+
 // x = k ln2 + r with k = round(x / ln2); x must be finite and |x| < 2^21.
 TG_VM_INLINE float reduce(float x, float& kf) {
   kf = std::fma(x, kLog2e, kRound) - kRound;
@@ -134,15 +148,7 @@ TG_VM_INLINE float log(float x) {
   e -= static_cast<std::int32_t>(lo);
   const float f = select(lo, m + m - 1.0f, m - 1.0f);  // in [sqrt(1/2) - 1, sqrt(2) - 1)
   const float z = f * f;
-  float p = 7.0376836292e-2f;
-  p = std::fma(p, f, -1.1514610310e-1f);
-  p = std::fma(p, f, 1.1676998740e-1f);
-  p = std::fma(p, f, -1.2420140846e-1f);
-  p = std::fma(p, f, 1.4249322787e-1f);
-  p = std::fma(p, f, -1.6668057665e-1f);
-  p = std::fma(p, f, 2.0000714765e-1f);
-  p = std::fma(p, f, -2.4999993993e-1f);
-  p = std::fma(p, f, 3.3333331174e-1f);
+  const float p = detail::log_poly(f);
   const float fe = static_cast<float>(e);
   float y = p * f * z;
   y = std::fma(fe, detail::kLn2Lo, y);
@@ -175,15 +181,7 @@ TG_VM_INLINE float log1p_unit(float e) {
   const bool hi = u > 1.41421356237309505f;
   const float f = select(hi, std::fma(u, 0.5f, -1.0f), u - 1.0f);  // exact either way
   const float z = f * f;
-  float p = 7.0376836292e-2f;
-  p = std::fma(p, f, -1.1514610310e-1f);
-  p = std::fma(p, f, 1.1676998740e-1f);
-  p = std::fma(p, f, -1.2420140846e-1f);
-  p = std::fma(p, f, 1.4249322787e-1f);
-  p = std::fma(p, f, -1.6668057665e-1f);
-  p = std::fma(p, f, 2.0000714765e-1f);
-  p = std::fma(p, f, -2.4999993993e-1f);
-  p = std::fma(p, f, 3.3333331174e-1f);
+  const float p = log_poly(f);
   const float fe = select(hi, 1.0f, 0.0f);
   float y = p * f * z;
   y = std::fma(fe, kLn2Lo, y);
