@@ -56,7 +56,7 @@ inline constexpr std::int64_t kChunk = 4096;
 inline constexpr std::int64_t kPiece = 256;
 static_assert(kChunk % kPiece == 0 && kPiece % 32 == 0);
 
-// Outputs (y forward, dL/dx backward) of at least stream_min_bytes() are computed a chunk at a
+// Outputs (y forward, dL/dx backward) of at least stream_min_bytes() are computed a piece at a
 // time into a buffer on the stack and written with streaming (non-temporal) stores. Such an
 // output cannot stay in cache for the next op anyway, and a plain store first reads every line it
 // writes: y = f(x) would move 12 bytes per float instead of 8. The default is the size of the
