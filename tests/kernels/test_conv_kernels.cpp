@@ -390,11 +390,16 @@ void check_pool(std::int64_t planes, std::int64_t H, std::int64_t W, std::uint32
                   : static_cast<T>(r % 4);
   }
   const std::size_t out = static_cast<std::size_t>(planes * g.OH * g.OW);
-  std::vector<T> y(out), yr(out);
-  std::vector<std::int64_t> idx(out), idxr(out);
+  // 16 sentinels after the outputs: a vector group must not write past the last row.
+  std::vector<T> y(out + 16, T(-7)), yr(out);
+  std::vector<std::int64_t> idx(out + 16, -7), idxr(out);
   tg::kernels::max_pool2d_forward<T>(x.data(), g, y.data(), idx.data());
   naive_max_pool(x, g, yr, idxr);
   INFO("planes=" << planes << " H=" << H << " W=" << W);
+  for (std::size_t k = out; k < out + 16; ++k) {
+    REQUIRE(y[k] == T(-7));
+    REQUIRE(idx[k] == -7);
+  }
   for (std::size_t k = 0; k < out; ++k) {
     INFO("k=" << k);
     REQUIRE(idx[k] == idxr[k]);
@@ -408,6 +413,8 @@ TEST_CASE("pool kernels: 2x2 stride 2 max pool matches the reference with ties, 
           "[kernels]") {
   for (auto [H, W] : {std::pair<std::int64_t, std::int64_t>{28, 28},
                       {10, 10},
+                      {14, 14},
+                      {9, 13},
                       {2, 2},
                       {5, 7},
                       {4, 16},

@@ -78,12 +78,26 @@ inline void max_pool2x2_row(const T* __restrict r0, const T* __restrict r1, std:
 
 #if defined(__AVX2__)
 // Eight outputs at a time: even and odd columns are split with shuffles, the same comparisons
-// as the scalar row made with masks. Returns the outputs done: all of them when OW >= 8.
+// as the scalar row made with masks. Returns the outputs done (all of them).
 inline std::int64_t max_pool2x2_row_avx2(const float* r0, const float* r1, std::int64_t W,
                                          std::int64_t base, std::int64_t OW, float* yr,
                                          std::int64_t* ir) {
-  const auto split = [](const float* p, __m256& even, __m256& odd) {
-    const __m256 lo = _mm256_loadu_ps(p), hi = _mm256_loadu_ps(p + 8);
+  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  // Lanes [0, n) of a group of 8 (all of them for n >= 8).
+  const auto lanes = [&](std::int64_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::min<std::int64_t>(n, 8))),
+                              iota);
+  };
+  // The 2 * n floats at p (n <= 8 outputs' windows); masked loads read nothing past them.
+  const auto split = [&](const float* p, std::int64_t n, __m256& even, __m256& odd) {
+    __m256 lo, hi;
+    if (n == 8) {
+      lo = _mm256_loadu_ps(p);
+      hi = _mm256_loadu_ps(p + 8);
+    } else {
+      lo = _mm256_maskload_ps(p, lanes(2 * n));
+      hi = _mm256_maskload_ps(p + 8, lanes(2 * n - 8));
+    }
     even = _mm256_castpd_ps(_mm256_permute4x64_pd(
         _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0))), 0xD8));
     odd = _mm256_castpd_ps(_mm256_permute4x64_pd(
@@ -96,10 +110,11 @@ inline std::int64_t max_pool2x2_row_avx2(const float* r0, const float* r1, std::
   const __m256 kW = _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(W)));
   const __m256 kW1 = _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(W + 1)));
   const __m256i lane = _mm256_setr_epi64x(0, 2, 4, 6);
-  const auto block = [&](std::int64_t ow) {
+  // Outputs [ow, ow + n), n <= 8.
+  const auto block = [&](std::int64_t ow, std::int64_t n) {
     __m256 a, b, c, d;
-    split(r0 + 2 * ow, a, b);
-    split(r1 + 2 * ow, c, d);
+    split(r0 + 2 * ow, n, a, b);
+    split(r1 + 2 * ow, n, c, d);
     __m256 m = a, k = _mm256_setzero_ps();
     __m256 t = wins(b, m);
     m = _mm256_blendv_ps(m, b, t);
@@ -110,24 +125,30 @@ inline std::int64_t max_pool2x2_row_avx2(const float* r0, const float* r1, std::
     t = wins(d, m);
     m = _mm256_blendv_ps(m, d, t);
     k = _mm256_blendv_ps(k, kW1, t);
-    _mm256_storeu_ps(yr + ow, m);
     const __m256i ki = _mm256_castps_si256(k);
     const __m256i start = _mm256_add_epi64(_mm256_set1_epi64x(base + 2 * ow), lane);
     const __m256i lo = _mm256_add_epi64(start, _mm256_cvtepi32_epi64(_mm256_castsi256_si128(ki)));
     const __m256i hi = _mm256_add_epi64(_mm256_add_epi64(start, _mm256_set1_epi64x(8)),
                                         _mm256_cvtepi32_epi64(_mm256_extracti128_si256(ki, 1)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(ir + ow), lo);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(ir + ow + 4), hi);
+    auto* il = reinterpret_cast<long long*>(ir + ow);
+    if (n == 8) {
+      _mm256_storeu_ps(yr + ow, m);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(il), lo);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(il + 4), hi);
+    } else {
+      const __m256i keep = lanes(n);
+      _mm256_maskstore_ps(yr + ow, keep, m);
+      _mm256_maskstore_epi64(il, _mm256_cvtepi32_epi64(_mm256_castsi256_si128(keep)), lo);
+      _mm256_maskstore_epi64(il + 4, _mm256_cvtepi32_epi64(_mm256_extracti128_si256(keep, 1)), hi);
+    }
   };
   std::int64_t ow = 0;
-  for (; ow + 8 <= OW; ow += 8) block(ow);
+  for (; ow + 8 <= OW; ow += 8) block(ow, 8);
   // A partial last group: the last eight outputs again, overlapping the previous group (the
-  // same values are written twice), rather than a scalar tail (6 of a row of 14 outputs).
-  if (ow < OW && OW >= 8) {
-    block(OW - 8);
-    ow = OW;
-  }
-  return ow;
+  // same values are written twice), rather than a scalar tail (6 of a row of 14 outputs). A row
+  // of fewer than 8 outputs (the wider CNN's second pool has 7, LeNet's 5) is one masked group.
+  if (ow < OW) block(OW >= 8 ? OW - 8 : 0, std::min<std::int64_t>(OW, 8));
+  return OW;
 }
 #endif
 
