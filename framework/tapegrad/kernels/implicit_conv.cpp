@@ -16,7 +16,7 @@ constexpr int kMR = 6;  // positions (forward) or kernel taps (weight gradient) 
 template <class T>
 constexpr std::int64_t kNR = 2 * kLanes<T>;  // output channels per tile: two vectors
 
-// The micro-kernel: MR rows of 2 vectors,
+// The micro-kernel: MR rows of 2 vectors (one 64-byte register each on AVX-512: Vec2),
 //   out[r] = init[r] + sum over t < n of src[base[r] + off[t]] * v[t * vstride, 0 .. kNR),
 // the sum in t order, one FMA per product. 12 accumulators, 2 vectors of v and one broadcast:
 // 15 of AVX2's 16 registers, as in the GEMM micro-kernel; the broadcasts read the image where it
@@ -25,27 +25,18 @@ template <class T, int MR>
 void run_tile(const T* src, const std::int64_t* base, const std::int64_t* off, std::int64_t n,
               const T* v, std::int64_t vstride, const T* init, std::int64_t init_stride, T* out,
               std::int64_t out_stride) {
-  constexpr std::int64_t L = kLanes<T>;
-  Vec<T> acc[MR][2];
+  Vec2<T> acc[MR];
   const T* p[MR];
   for (int r = 0; r < MR; ++r) {
-    acc[r][0] = loadv(init + r * init_stride);
-    acc[r][1] = loadv(init + r * init_stride + L);
+    acc[r] = load2(init + r * init_stride);
     p[r] = src + base[r];
   }
   for (std::int64_t t = 0; t < n; ++t, v += vstride) {
-    const Vec<T> b0 = loadv(v), b1 = loadv(v + L);
+    const Vec2<T> b = load2(v);
     const std::int64_t o = off[t];
-    for (int r = 0; r < MR; ++r) {
-      const Vec<T> a = splat(p[r][o]);
-      acc[r][0] = fmadd<T>(a, b0, acc[r][0]);
-      acc[r][1] = fmadd<T>(a, b1, acc[r][1]);
-    }
+    for (int r = 0; r < MR; ++r) acc[r] = fmadd2<T>(splat2(p[r][o]), b, acc[r]);
   }
-  for (int r = 0; r < MR; ++r) {
-    storev(out + r * out_stride, acc[r][0]);
-    storev(out + r * out_stride + L, acc[r][1]);
-  }
+  for (int r = 0; r < MR; ++r) store2(out + r * out_stride, acc[r]);
 }
 
 template <class T>
@@ -78,27 +69,20 @@ template <class T, int MR>
 void run_row_tile(const T* a, const T* src, const std::int64_t* off, std::int64_t n, T* out,
                   std::int64_t out_stride, std::int64_t valid, const T* init) {
   constexpr std::int64_t L = kLanes<T>;
-  Vec<T> acc[MR][2] = {};
+  Vec2<T> acc[MR] = {};
   if (init)
-    for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = splat(init[r]);
+    for (int r = 0; r < MR; ++r) acc[r] = splat2(init[r]);
   for (std::int64_t t = 0; t < n; ++t, a += kMR) {
-    const T* s = src + off[t];
-    const Vec<T> b0 = loadv(s), b1 = loadv(s + L);
-    for (int r = 0; r < MR; ++r) {
-      const Vec<T> av = splat(a[r]);
-      acc[r][0] = fmadd<T>(av, b0, acc[r][0]);
-      acc[r][1] = fmadd<T>(av, b1, acc[r][1]);
-    }
+    const Vec2<T> b = load2(src + off[t]);
+    for (int r = 0; r < MR; ++r) acc[r] = fmadd2<T>(splat2(a[r]), b, acc[r]);
   }
   for (int r = 0; r < MR; ++r) {
     T* o = out + r * out_stride;
     if (valid == 2 * L) {
-      storev(o, acc[r][0]);
-      storev(o + L, acc[r][1]);
+      store2(o, acc[r]);
     } else {
-      alignas(32) T buf[2 * L];
-      storev(buf, acc[r][0]);
-      storev(buf + L, acc[r][1]);
+      alignas(64) T buf[2 * L];
+      store2(buf, acc[r]);
       copy_row(buf, o, std::min<std::int64_t>(valid, 2 * L));  // (valid < 2 L: bounds for GCC)
     }
   }

@@ -66,6 +66,68 @@ inline Vec<T> fmadd(Vec<T> a, Vec<T> b, Vec<T> c) {
 #endif
 }
 
+// Two vectors' worth of lanes (16 floats, 8 doubles) as one value: one 64-byte register where
+// the target has AVX-512, else a pair of 32-byte vectors. Lane i holds the same element either
+// way and fmadd2 rounds each lane once, so a kernel written with these gives the same bits on
+// both, in half the instructions on AVX-512.
+#if defined(__AVX512F__)
+template <class T>
+struct Vec2Of {
+  typedef T type __attribute__((vector_size(64)));
+};
+template <class T>
+using Vec2 = typename Vec2Of<T>::type;
+template <class T>
+inline Vec2<T> load2(const T* p) {
+  Vec2<T> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <class T>
+inline void store2(T* p, Vec2<T> v) {
+  std::memcpy(p, &v, sizeof v);
+}
+template <class T>
+inline Vec2<T> splat2(T x) {
+  if constexpr (sizeof(T) == 4)
+    return reinterpret_cast<Vec2<T>>(_mm512_set1_ps(x));
+  else
+    return reinterpret_cast<Vec2<T>>(_mm512_set1_pd(x));
+}
+template <class T>
+inline Vec2<T> fmadd2(Vec2<T> a, Vec2<T> b, Vec2<T> c) {
+  if constexpr (sizeof(T) == 4)
+    return reinterpret_cast<Vec2<T>>(_mm512_fmadd_ps(
+        reinterpret_cast<__m512>(a), reinterpret_cast<__m512>(b), reinterpret_cast<__m512>(c)));
+  else
+    return reinterpret_cast<Vec2<T>>(_mm512_fmadd_pd(
+        reinterpret_cast<__m512d>(a), reinterpret_cast<__m512d>(b), reinterpret_cast<__m512d>(c)));
+}
+#else
+template <class T>
+struct Vec2 {
+  Vec<T> lo, hi;
+};
+template <class T>
+inline Vec2<T> load2(const T* p) {
+  return {loadv(p), loadv(p + kLanes<T>)};
+}
+template <class T>
+inline void store2(T* p, Vec2<T> v) {
+  storev(p, v.lo);
+  storev(p + kLanes<T>, v.hi);
+}
+template <class T>
+inline Vec2<T> splat2(T x) {
+  const Vec<T> v = splat(x);
+  return {v, v};
+}
+template <class T>
+inline Vec2<T> fmadd2(Vec2<T> a, Vec2<T> b, Vec2<T> c) {
+  return {fmadd<T>(a.lo, b.lo, c.lo), fmadd<T>(a.hi, b.hi, c.hi)};
+}
+#endif
+
 // Short row copies (a conv row is often 5-30 elements), written with vectors so that GCC neither
 // adds an overlap check nor turns the loop into a memmove call per row. A copy of n >= lanes
 // ends with a vector that overlaps the previous one, so no scalar tail is needed.
