@@ -63,10 +63,48 @@ inline bool use_implicit(const Conv2dGeometry& g) {
   return !winograd::applicable(g) && !use_direct(g) && !is_pointwise(g) && implicit::applicable(g);
 }
 
+// The direct weight gradient's vectors: 64 bytes where the target has AVX-512 (16 floats: a
+// LeNet conv1 row of 28 outputs is 2 of them, not 4), else 32. Its accumulators are summed
+// across lanes, so the two give results that differ in the last bits; each is deterministic.
+#if defined(__AVX512F__)
+constexpr std::int64_t kWgradBytes = 64;
+template <class T>
+inline Vec2<T> wgrad_fma(Vec2<T> a, Vec2<T> b, Vec2<T> c) {
+  return fmadd2<T>(a, b, c);
+}
+#else
+constexpr std::int64_t kWgradBytes = 32;
+template <class T>
+inline Vec<T> wgrad_fma(Vec<T> a, Vec<T> b, Vec<T> c) {
+  return fmadd<T>(a, b, c);
+}
+#endif
+template <class T>
+struct WgradVecOf {
+  typedef T type __attribute__((vector_size(kWgradBytes)));
+};
+template <class T>
+using WgradVec = typename WgradVecOf<T>::type;
+template <class T>
+constexpr std::int64_t kWgradLanes = kWgradBytes / static_cast<std::int64_t>(sizeof(T));
+template <class T>
+struct WgradMaskOf {
+  using I = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+  typedef I type __attribute__((vector_size(kWgradBytes)));
+};
+template <class T>
+using LaneMask = typename WgradMaskOf<T>::type;
+template <class T>
+inline WgradVec<T> wgrad_load(const T* p) {
+  WgradVec<T> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
 // The direct weight gradient's padded copy: rows wide enough for whole vectors of outputs.
 template <class T>
 PaddedImage padded_image(const Conv2dGeometry& g) {
-  const std::int64_t L = kLanes<T>;
+  const std::int64_t L = kWgradLanes<T>;
   const std::int64_t OWv = (g.OW + L - 1) / L * L;
   const std::int64_t Hp = g.H + 2 * g.pH;
   const std::int64_t Wx = std::max(g.W + 2 * g.pW, OWv + g.kW - 1);
@@ -76,13 +114,11 @@ PaddedImage padded_image(const Conv2dGeometry& g) {
 // The lane mask of the last, partial vector of an output row: lanes [0, OW % L) live (all
 // lanes when OW is a multiple of L, where it is not used).
 template <class T>
-using LaneMask = LaneInt<T>;
-template <class T>
 LaneMask<T> tail_mask(std::int64_t OW) {
   using I = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
   LaneMask<T> lane;
-  for (std::int64_t k = 0; k < kLanes<T>; ++k) lane[k] = static_cast<I>(k);
-  return lane < static_cast<I>(OW % kLanes<T>);
+  for (std::int64_t k = 0; k < kWgradLanes<T>; ++k) lane[k] = static_cast<I>(k);
+  return lane < static_cast<I>(OW % kWgradLanes<T>);
 }
 
 // acc[c][j] += sum over the output row of gy_c[ow] * xr[ow + j], j < KW, for NC planes of gy
@@ -91,17 +127,17 @@ LaneMask<T> tail_mask(std::int64_t OW) {
 // inf, and 0 * inf is NaN).
 template <class T, int KW, int NC>
 inline void direct_wgrad_row(const T* gr, std::int64_t gstride, const T* xr, std::int64_t OW,
-                             const LaneMask<T>& live, Vec<T> (&acc)[NC][KW]) {
-  constexpr std::int64_t L = kLanes<T>;
+                             const LaneMask<T>& live, WgradVec<T> (&acc)[NC][KW]) {
+  constexpr std::int64_t L = kWgradLanes<T>;
   std::int64_t ow = 0;
   for (; ow < OW; ow += L) {
-    Vec<T> gv[NC];
-    for (int c = 0; c < NC; ++c) gv[c] = loadv(gr + c * gstride + ow);
+    WgradVec<T> gv[NC];
+    for (int c = 0; c < NC; ++c) gv[c] = wgrad_load(gr + c * gstride + ow);
     const bool tail = ow + L > OW;
     for (int j = 0; j < KW; ++j) {
-      Vec<T> xv = loadv(xr + ow + j);
-      if (tail) xv = live ? xv : Vec<T>{};
-      for (int c = 0; c < NC; ++c) acc[c][j] = fmadd<T>(gv[c], xv, acc[c][j]);
+      WgradVec<T> xv = wgrad_load(xr + ow + j);
+      if (tail) xv = live ? xv : WgradVec<T>{};
+      for (int c = 0; c < NC; ++c) acc[c][j] = wgrad_fma<T>(gv[c], xv, acc[c][j]);
     }
   }
 }
@@ -112,7 +148,7 @@ inline void direct_wgrad_row(const T* gr, std::int64_t gstride, const T* xr, std
 template <class T, int KW, int NC>
 void direct_wgrad_block(const T* xg, const PaddedImage& p, const T* gy, const Conv2dGeometry& g,
                         std::int64_t co0, T* gpad, T* acc_w) {
-  constexpr std::int64_t L = kLanes<T>;
+  constexpr std::int64_t L = kWgradLanes<T>;
   const std::int64_t Cg = g.C / g.groups, Lo = g.OH * g.OW, OWv = (g.OW + L - 1) / L * L;
   const std::int64_t gplane = g.OH * OWv;
   const LaneMask<T> live = tail_mask<T>(g.OW);
@@ -124,7 +160,7 @@ void direct_wgrad_block(const T* xg, const PaddedImage& p, const T* gy, const Co
     }
   for (std::int64_t ci = 0; ci < Cg; ++ci)
     for (std::int64_t i = 0; i < g.kH; ++i) {
-      Vec<T> acc[NC][KW] = {};
+      WgradVec<T> acc[NC][KW] = {};
       for (std::int64_t oh = 0; oh < g.OH; ++oh)
         direct_wgrad_row<T, KW, NC>(gpad + oh * OWv, gplane, xg + ci * p.plane + (oh + i) * p.Wx,
                                     g.OW, live, acc);
@@ -439,7 +475,7 @@ void conv2d_backward_weight(const T* x, const T* gy, const Conv2dGeometry& g, T*
     const PaddedImage p = padded_image<T>(g);
     parallel_for(0, chunks, 1, [&](std::int64_t cb, std::int64_t ce) {
       Scratch<T> xp(g.C * p.plane);
-      Scratch<T> gpad(2 * g.OH * ((g.OW + kLanes<T> - 1) / kLanes<T> * kLanes<T>));
+      Scratch<T> gpad(2 * g.OH * ((g.OW + kWgradLanes<T> - 1) / kWgradLanes<T> * kWgradLanes<T>));
       for (std::int64_t ch = cb; ch < ce; ++ch) {
         T* acc = ch == 0 ? gw : partial.data() + (ch - 1) * wsize;
         for (std::int64_t n = g.N * ch / chunks; n < g.N * (ch + 1) / chunks; ++n) {
