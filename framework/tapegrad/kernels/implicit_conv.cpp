@@ -78,13 +78,10 @@ void run_row_tile(const T* a, const T* src, const std::int64_t* off, std::int64_
   }
   for (int r = 0; r < MR; ++r) {
     T* o = out + r * out_stride;
-    if (valid == 2 * L) {
+    if (valid == 2 * L)
       store2(o, acc[r]);
-    } else {
-      alignas(64) T buf[2 * L];
-      store2(buf, acc[r]);
-      copy_row(buf, o, std::min<std::int64_t>(valid, 2 * L));  // (valid < 2 L: bounds for GCC)
-    }
+    else
+      store2_first(o, acc[r], valid);
   }
 }
 
