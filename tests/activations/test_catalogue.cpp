@@ -595,6 +595,64 @@ TEST_CASE("fused path: two-valued derivatives from the bit mask give the x-path'
         }
 }
 
+TEST_CASE("elu family: the derivative's branch from the sign of y is the one from the sign of x",
+          "[activations]") {
+  // elu (alpha >= 0), selu and celu pick the branch of f' from y > 0 instead of x > 0, so that
+  // the backward never reads x. The x-branch formula, computed here from the same y, must give
+  // the same bits: at +-0, the smallest subnormals, the tails (where y rounds to -alpha), +-inf
+  // and NaN, in float32 and float64. elu with a negative alpha keeps the x test (there y > 0 for
+  // x < 0 too).
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> xv{0.0, -0.0, 1e-45, -1e-45, 5e-324, -5e-324, 1e-30, -1e-30, 0.5,  -0.5,
+                         3.0, -3.0, 20.0,  -20.0,  -90.0,  -800.0,  88.0,  inf,    -inf, nan};
+  Generator gen(77);
+  for (double v : (randn({200}, DType::Float64, &gen) * 4.0).to_vector<double>()) xv.push_back(v);
+  const auto n = static_cast<std::int64_t>(xv.size());
+  struct Case {
+    const char* spec;
+    int kind;  // 0 elu, 1 selu, 2 celu
+    double alpha;
+  };
+  for (const Case& c :
+       {Case{"elu", 0, 1.0}, Case{"elu(alpha=0.5)", 0, 0.5}, Case{"elu(alpha=0)", 0, 0.0},
+        Case{"elu(alpha=-0.5)", 0, -0.5}, Case{"selu", 1, 0.0}, Case{"celu", 2, 1.0},
+        Case{"celu(alpha=2)", 2, 2.0}, Case{"celu(alpha=-1.5)", 2, -1.5}})
+    for (DType dt : {DType::Float32, DType::Float64}) {
+      INFO(c.spec << (dt == DType::Float32 ? " float32" : " float64"));
+      auto a = act::make(c.spec, 1, dt);
+      Tensor x = tensor(xv, {n}, dt).requires_grad_();
+      Tensor y = (*a)(x);
+      y.backward(ones({n}, dt));
+      auto check = [&](auto tag) {
+        using T = decltype(tag);
+        const T* xs = x.detach().data_ptr<T>();
+        const T* ys = y.detach().data_ptr<T>();
+        const T* gs = x.grad().data_ptr<T>();
+        for (std::int64_t i = 0; i < n; ++i) {
+          INFO("x = " << xs[i] << ", y = " << ys[i]);
+          T want;
+          if (c.kind == 0)
+            want = xs[i] > T(0) ? T(1) : ys[i] + T(c.alpha);
+          else if (c.kind == 1)
+            want = xs[i] > T(0) ? T(1.0507009873554804934193349852946)
+                                : ys[i] + T(1.0507009873554804934193349852946 *
+                                            1.6732632423543772848170429916717);
+          else
+            want = xs[i] > T(0) ? T(1) : ys[i] / T(c.alpha) + T(1);
+          if (std::isnan(want))
+            REQUIRE(std::isnan(gs[i]));
+          else
+            REQUIRE(std::memcmp(&want, &gs[i], sizeof(T)) == 0);
+        }
+      };
+      if (dt == DType::Float32)
+        check(float{});
+      else
+        check(double{});
+    }
+}
+
 TEST_CASE("fused path: a two-valued backward does not read x, so x may change after the forward",
           "[activations]") {
   // The mask records which side of the kink each x was on; changing x in place afterwards

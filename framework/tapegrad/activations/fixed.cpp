@@ -249,6 +249,11 @@ struct LeakyReLU : TwoValued<LeakyReLU> {
 };
 
 // elu_backward (is_result): x <= 0 ? (y + alpha) : 1, so elu'(0) = alpha.
+// The elu family's derivatives take the branch from the sign of y, not of x, where the two agree
+// (y > 0 exactly when x > 0: for elu when alpha >= 0, for selu always, for celu for every alpha
+// != 0, NaN included). The backward then never reads x (16 bytes per element instead of 20):
+// elu fwd+bwd on 2^24 floats, 1 thread, tuned malloc, went from 0.98-1.06 to 0.55 ns/element on
+// the Zen 5 machine, where PyTorch takes 1.04-1.07 (docs/benchmarks.md).
 struct ELU {
   template <class T>
   static T f(T x, const T* h) {
@@ -256,6 +261,9 @@ struct ELU {
   }
   template <class T>
   static T dfdx(T x, T y, const T* h) {
+    // (With the default alpha = 1 the test is decided at compile time; otherwise it is the same
+    // for every element.)
+    if (h[0] >= T(0)) return select(y > T(0), T(1), y + h[0]);
     return select(x > T(0), T(1), y + h[0]);
   }
 };
@@ -270,8 +278,8 @@ struct SELU {
     return select(x > T(0), T(kSeluScale) * x, T(kSeluScale * kSeluAlpha) * vm::expm1(x));
   }
   template <class T>
-  static T dfdx(T x, T y, const T*) {
-    return select(x > T(0), T(kSeluScale), y + T(kSeluScale * kSeluAlpha));
+  static T dfdx(T, T y, const T*) {
+    return select(y > T(0), T(kSeluScale), y + T(kSeluScale * kSeluAlpha));
   }
 };
 
@@ -282,8 +290,8 @@ struct CELU {
     return select(x > T(0), x, h[0] * vm::expm1(x / h[0]));
   }
   template <class T>
-  static T dfdx(T x, T y, const T* h) {
-    return select(x > T(0), T(1), y / h[0] + T(1));
+  static T dfdx(T, T y, const T* h) {
+    return select(y > T(0), T(1), y / h[0] + T(1));
   }
   static std::string check(const std::vector<double>& h) {
     return h[0] == 0 ? "alpha must be nonzero (CELU divides by it)" : "";
