@@ -82,21 +82,23 @@ inline void max_pool2x2_row(const T* __restrict r0, const T* __restrict r1, std:
 inline std::int64_t max_pool2x2_row_avx2(const float* r0, const float* r1, std::int64_t W,
                                          std::int64_t base, std::int64_t OW, float* yr,
                                          std::int64_t* ir) {
-  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  // Lanes [0, n) of a group of 8 (all of them for n >= 8).
-  const auto lanes = [&](std::int64_t n) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::min<std::int64_t>(n, 8))),
-                              iota);
-  };
-  // The 2 * n floats at p (n <= 8 outputs' windows); masked loads read nothing past them.
+  // The 2 * n floats at p (n <= 8 outputs' windows), split into even and odd columns. With
+  // n < 8 (AVX-512 only) masked loads read nothing past them, and the second one is made only
+  // when it reads something (p + 8 then points inside the row).
   const auto split = [&](const float* p, std::int64_t n, __m256& even, __m256& odd) {
     __m256 lo, hi;
     if (n == 8) {
       lo = _mm256_loadu_ps(p);
       hi = _mm256_loadu_ps(p + 8);
     } else {
-      lo = _mm256_maskload_ps(p, lanes(2 * n));
-      hi = _mm256_maskload_ps(p + 8, lanes(2 * n - 8));
+#if defined(__AVX512VL__)
+      const unsigned m2 = (1u << (2 * n)) - 1;
+      lo = _mm256_maskz_loadu_ps(static_cast<__mmask8>(m2), p);
+      hi = n > 4 ? _mm256_maskz_loadu_ps(static_cast<__mmask8>(m2 >> 8), p + 8)
+                 : _mm256_setzero_ps();
+#else
+      lo = hi = _mm256_setzero_ps();  // not reached: without AVX-512 every group is whole
+#endif
     }
     even = _mm256_castpd_ps(_mm256_permute4x64_pd(
         _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0))), 0xD8));
@@ -110,11 +112,13 @@ inline std::int64_t max_pool2x2_row_avx2(const float* r0, const float* r1, std::
   const __m256 kW = _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(W)));
   const __m256 kW1 = _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(W + 1)));
   const __m256i lane = _mm256_setr_epi64x(0, 2, 4, 6);
-  // Outputs [ow, ow + n), n <= 8.
-  const auto block = [&](std::int64_t ow, std::int64_t n) {
+  // Outputs [ow, ow + n), n <= 8, from the windows at p0 and p1 (the two input rows from column
+  // 2 ow on), into yo and io.
+  const auto block = [&](const float* p0, const float* p1, std::int64_t ow, std::int64_t n,
+                         float* yo, std::int64_t* io) {
     __m256 a, b, c, d;
-    split(r0 + 2 * ow, n, a, b);
-    split(r1 + 2 * ow, n, c, d);
+    split(p0, n, a, b);
+    split(p1, n, c, d);
     __m256 m = a, k = _mm256_setzero_ps();
     __m256 t = wins(b, m);
     m = _mm256_blendv_ps(m, b, t);
@@ -130,24 +134,45 @@ inline std::int64_t max_pool2x2_row_avx2(const float* r0, const float* r1, std::
     const __m256i lo = _mm256_add_epi64(start, _mm256_cvtepi32_epi64(_mm256_castsi256_si128(ki)));
     const __m256i hi = _mm256_add_epi64(_mm256_add_epi64(start, _mm256_set1_epi64x(8)),
                                         _mm256_cvtepi32_epi64(_mm256_extracti128_si256(ki, 1)));
-    auto* il = reinterpret_cast<long long*>(ir + ow);
+    auto* il = reinterpret_cast<long long*>(io);
     if (n == 8) {
-      _mm256_storeu_ps(yr + ow, m);
+      _mm256_storeu_ps(yo, m);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(il), lo);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(il + 4), hi);
     } else {
-      const __m256i keep = lanes(n);
-      _mm256_maskstore_ps(yr + ow, keep, m);
-      _mm256_maskstore_epi64(il, _mm256_cvtepi32_epi64(_mm256_castsi256_si128(keep)), lo);
-      _mm256_maskstore_epi64(il + 4, _mm256_cvtepi32_epi64(_mm256_extracti128_si256(keep, 1)), hi);
+#if defined(__AVX512VL__)
+      const unsigned keep = (1u << n) - 1;
+      _mm256_mask_storeu_ps(yo, static_cast<__mmask8>(keep), m);
+      _mm256_mask_storeu_epi64(il, static_cast<__mmask8>(keep & 15u), lo);
+      if (n > 4) _mm256_mask_storeu_epi64(il + 4, static_cast<__mmask8>(keep >> 4), hi);
+#endif
     }
   };
   std::int64_t ow = 0;
-  for (; ow + 8 <= OW; ow += 8) block(ow, 8);
-  // A partial last group: the last eight outputs again, overlapping the previous group (the
-  // same values are written twice), rather than a scalar tail (6 of a row of 14 outputs). A row
-  // of fewer than 8 outputs (the wider CNN's second pool has 7, LeNet's 5) is one masked group.
-  if (ow < OW) block(OW >= 8 ? OW - 8 : 0, std::min<std::int64_t>(OW, 8));
+  for (; ow + 8 <= OW; ow += 8) block(r0 + 2 * ow, r1 + 2 * ow, ow, 8, yr + ow, ir + ow);
+  if (ow == OW) return OW;
+  if (OW >= 8) {
+    // A partial last group: the last eight outputs again, overlapping the previous group (the
+    // same values are written twice), rather than a scalar tail (6 of a row of 14 outputs).
+    const std::int64_t o = OW - 8;
+    block(r0 + 2 * o, r1 + 2 * o, o, 8, yr + o, ir + o);
+    return OW;
+  }
+  // A row of fewer than 8 outputs (the wider CNN's second pool has 7, LeNet's 5) is one group
+  // too. AVX-512's masked loads and stores touch only the lanes they keep. AVX2's (vmaskmov) may
+  // fault on the others on AMD (the manual calls it implementation dependent), so without
+  // AVX-512 the group runs on zero-padded copies of the rows and its outputs are copied back.
+#if defined(__AVX512VL__)
+  block(r0, r1, 0, OW, yr, ir);
+#else
+  alignas(32) float a[16] = {}, b[16] = {}, yb[8];
+  alignas(32) std::int64_t ib[8];
+  copy_row(r0, a, 2 * OW);
+  copy_row(r1, b, 2 * OW);
+  block(a, b, 0, 8, yb, ib);
+  copy_row(yb, yr, OW);
+  copy_row(ib, ir, OW);
+#endif
   return OW;
 }
 #endif

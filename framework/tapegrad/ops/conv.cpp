@@ -123,10 +123,10 @@ Tensor bias_grad(const Tensor& gy) {
 }
 
 // dL/dw, and dL/db when with_bias, without recording (used only without create_graph): from the
-// columns the forward kept (im2col columns, or the Winograd-transformed input) when `cols` is
-// defined, else from x; the bias gradient comes from the same pass over gy. When x requires grad
-// and the kernels compute both gradients together (the Winograd path), dL/dx as well; otherwise
-// the first tensor is undefined.
+// im2col columns the forward kept when `cols` is defined, else from x (the Winograd path keeps
+// none: it transforms x again); the bias gradient comes from the same pass over gy. When x requires
+// grad and the kernels compute both gradients together (the Winograd path), dL/dx as well;
+// otherwise the first tensor is undefined.
 std::tuple<Tensor, Tensor, Tensor> kernel_grads(const Tensor& cols, const Tensor& x,
                                                 const Tensor& gy, const Tensor& w,
                                                 const Conv2dOptions& o, bool with_bias) {
