@@ -525,23 +525,17 @@ struct SmallVec {
   typedef T type __attribute__((vector_size(32)));
 };
 
-template <class T>
-void gemm_small(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T alpha,
-                const T* A, std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C,
-                std::int64_t ldc) {
+// RB rows of C from row i0 on, for gemm_small (B row-major unless tb). Every element is a sum
+// over k in order from zero, whatever the path: column blocks of two vectors, then one vector,
+// then single columns. The RB rows share each load of B, and their RB independent sums keep the
+// adds from waiting on each other (one row at a time, each step waited for the last one's add:
+// RB = 4 took the tiny MLP's forward + backward from 6.0 to 5.55 us per iteration on Zen 5).
+template <class T, int RB>
+inline void gemm_small_rows(bool ta, bool tb, std::int64_t i0, std::int64_t N, std::int64_t K,
+                            T alpha, const T* A, std::int64_t lda, const T* B, std::int64_t ldb,
+                            T beta, T* C, std::int64_t ldc) {
   using V = typename SmallVec<T>::type;
   constexpr std::int64_t L = 32 / sizeof(T);
-  // A transposed B is read across rows for every row of C: when it is small, copy it once into
-  // row-major order (k, j) so that the inner loops run along contiguous memory.
-  constexpr std::int64_t kPackMax = 4096;
-  alignas(64) T bt[kPackMax];
-  if (tb && K * N <= kPackMax) {
-    for (std::int64_t j = 0; j < N; ++j)
-      for (std::int64_t k = 0; k < K; ++k) bt[k * N + j] = B[j * ldb + k];
-    B = bt;
-    ldb = N;
-    tb = false;
-  }
   auto load = [](const T* p) {
     V v;
     std::memcpy(&v, p, sizeof v);
@@ -553,40 +547,69 @@ void gemm_small(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K
     if (beta != T(0)) out += beta * load(c);
     std::memcpy(c, &out, sizeof out);
   };
-  // Every element is a sum over k in order from zero, whatever the path: column blocks of two
-  // vectors, then one vector, then single columns.
-  for (std::int64_t i = 0; i < M; ++i) {
-    const T* a = ta ? A + i : A + i * lda;
-    const std::int64_t as = ta ? lda : 1;
-    T* c = C + i * ldc;
-    std::int64_t j = 0;
-    if (!tb) {
-      for (; j + 2 * L <= N; j += 2 * L) {
-        V c0 = V{}, c1 = V{};
-        for (std::int64_t k = 0; k < K; ++k) {
-          const V av = V{} + a[k * as];
-          const T* b = B + k * ldb + j;
-          c0 += av * load(b);
-          c1 += av * load(b + L);
+  const std::int64_t as = ta ? lda : 1;
+  const T* a[RB];
+  T* c[RB];
+  for (int r = 0; r < RB; ++r) {
+    a[r] = ta ? A + i0 + r : A + (i0 + r) * lda;
+    c[r] = C + (i0 + r) * ldc;
+  }
+  std::int64_t j = 0;
+  if (!tb) {
+    for (; j + 2 * L <= N; j += 2 * L) {
+      V c0[RB] = {}, c1[RB] = {};
+      for (std::int64_t k = 0; k < K; ++k) {
+        const T* b = B + k * ldb + j;
+        const V b0 = load(b), b1 = load(b + L);
+        for (int r = 0; r < RB; ++r) {
+          const V av = V{} + a[r][k * as];
+          c0[r] += av * b0;
+          c1[r] += av * b1;
         }
-        finish_v(c + j, c0);
-        finish_v(c + j + L, c1);
       }
-      for (; j + L <= N; j += L) {
-        V c0 = V{};
-        for (std::int64_t k = 0; k < K; ++k) c0 += (V{} + a[k * as]) * load(B + k * ldb + j);
-        finish_v(c + j, c0);
+      for (int r = 0; r < RB; ++r) {
+        finish_v(c[r] + j, c0[r]);
+        finish_v(c[r] + j + L, c1[r]);
       }
     }
-    for (; j < N; ++j) {
-      T acc = T(0);
-      if (!tb)
-        for (std::int64_t k = 0; k < K; ++k) acc += a[k * as] * B[k * ldb + j];
-      else
-        for (std::int64_t k = 0; k < K; ++k) acc += a[k * as] * B[j * ldb + k];
-      finish(c + j, acc);
+    for (; j + L <= N; j += L) {
+      V c0[RB] = {};
+      for (std::int64_t k = 0; k < K; ++k) {
+        const V b0 = load(B + k * ldb + j);
+        for (int r = 0; r < RB; ++r) c0[r] += (V{} + a[r][k * as]) * b0;
+      }
+      for (int r = 0; r < RB; ++r) finish_v(c[r] + j, c0[r]);
     }
   }
+  for (; j < N; ++j) {
+    T acc[RB] = {};
+    for (std::int64_t k = 0; k < K; ++k) {
+      const T bv = tb ? B[j * ldb + k] : B[k * ldb + j];
+      for (int r = 0; r < RB; ++r) acc[r] += a[r][k * as] * bv;
+    }
+    for (int r = 0; r < RB; ++r) finish(c[r] + j, acc[r]);
+  }
+}
+
+template <class T>
+void gemm_small(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T alpha,
+                const T* A, std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C,
+                std::int64_t ldc) {
+  // A transposed B is read across rows for every row of C: when it is small, copy it once into
+  // row-major order (k, j) so that the inner loops run along contiguous memory.
+  constexpr std::int64_t kPackMax = 4096;
+  alignas(64) T bt[kPackMax];
+  if (tb && K * N <= kPackMax) {
+    for (std::int64_t j = 0; j < N; ++j)
+      for (std::int64_t k = 0; k < K; ++k) bt[k * N + j] = B[j * ldb + k];
+    B = bt;
+    ldb = N;
+    tb = false;
+  }
+  std::int64_t i = 0;
+  for (; i + 4 <= M; i += 4)
+    gemm_small_rows<T, 4>(ta, tb, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  for (; i < M; ++i) gemm_small_rows<T, 1>(ta, tb, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 // C = beta * C (K = 0 or alpha = 0: no product to add).
