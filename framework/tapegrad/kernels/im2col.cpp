@@ -67,39 +67,33 @@ inline bool use_implicit(const Conv2dGeometry& g) {
 // LeNet conv1 row of 28 outputs is 2 of them, not 4), else 32. Its accumulators are summed
 // across lanes, so the two give results that differ in the last bits; each is deterministic.
 #if defined(__AVX512F__)
-constexpr std::int64_t kWgradBytes = 64;
 template <class T>
-inline Vec2<T> wgrad_fma(Vec2<T> a, Vec2<T> b, Vec2<T> c) {
+using WgradVec = Vec2<T>;  // one 64-byte register (simd.hpp)
+template <class T>
+inline WgradVec<T> wgrad_load(const T* p) {
+  return load2(p);
+}
+template <class T>
+inline WgradVec<T> wgrad_fma(WgradVec<T> a, WgradVec<T> b, WgradVec<T> c) {
   return fmadd2<T>(a, b, c);
 }
 #else
-constexpr std::int64_t kWgradBytes = 32;
 template <class T>
-inline Vec<T> wgrad_fma(Vec<T> a, Vec<T> b, Vec<T> c) {
+using WgradVec = Vec<T>;
+template <class T>
+inline WgradVec<T> wgrad_load(const T* p) {
+  return loadv(p);
+}
+template <class T>
+inline WgradVec<T> wgrad_fma(WgradVec<T> a, WgradVec<T> b, WgradVec<T> c) {
   return fmadd<T>(a, b, c);
 }
 #endif
 template <class T>
-struct WgradVecOf {
-  typedef T type __attribute__((vector_size(kWgradBytes)));
-};
+constexpr std::int64_t kWgradLanes = sizeof(WgradVec<T>) / sizeof(T);
+// The integer vector a comparison of two WgradVec gives (lane masks).
 template <class T>
-using WgradVec = typename WgradVecOf<T>::type;
-template <class T>
-constexpr std::int64_t kWgradLanes = kWgradBytes / static_cast<std::int64_t>(sizeof(T));
-template <class T>
-struct WgradMaskOf {
-  using I = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
-  typedef I type __attribute__((vector_size(kWgradBytes)));
-};
-template <class T>
-using LaneMask = typename WgradMaskOf<T>::type;
-template <class T>
-inline WgradVec<T> wgrad_load(const T* p) {
-  WgradVec<T> v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
+using LaneMask = decltype(WgradVec<T>{} < WgradVec<T>{});
 
 // The direct weight gradient's padded copy: rows wide enough for whole vectors of outputs.
 template <class T>
