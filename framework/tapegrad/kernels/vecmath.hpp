@@ -248,9 +248,19 @@ inline double log(double x) { return std::log(x); }
 inline double log1p(double x) { return std::log1p(x); }
 inline double tanh(double x) { return std::tanh(x); }
 inline double erf(double x) { return std::erf(x); }
-inline double select(bool c, double a, double b) { return c ? a : b; }
-inline double max(double a, double b) { return std::max(a, b); }
-inline double min(double a, double b) { return std::min(a, b); }
+// Bit-mask selects in float64 too, not ternaries. A ternary lets GCC sink a load that only one
+// side uses into that side, and the vectoriser then turns it into a masked load; GCC 12.2 gives
+// the second vector of a two-vector SLP group the first vector's mask (tests/compiler/
+// gcc12_slp_mask_load.cpp), so on AVX-512 targets that prefer 256-bit vectors (icelake-server,
+// skylake-avx512) learnable_celu's backward loaded y[i + 4] only where x[i] <= 0, not where
+// x[i + 4] <= 0. With both sides computed and masked together there is no conditional load.
+TG_VM_INLINE double select(bool c, double a, double b) {
+  const std::uint64_t m = std::uint64_t{0} - static_cast<std::uint64_t>(c);
+  return std::bit_cast<double>((std::bit_cast<std::uint64_t>(a) & m) |
+                               (std::bit_cast<std::uint64_t>(b) & ~m));
+}
+TG_VM_INLINE double max(double a, double b) { return select(a < b, b, a); }
+TG_VM_INLINE double min(double a, double b) { return select(b < a, b, a); }
 // Stable forms for float64 (branches are fine: these loops are not the fast path).
 inline double sigmoid(double x) {
   if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
