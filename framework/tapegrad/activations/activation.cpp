@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "tapegrad/ops/elementwise.hpp"
+
 namespace tg::act {
 
 const ActivationInfo& Activation::info() const {
@@ -12,6 +14,8 @@ const ActivationInfo& Activation::info() const {
 }
 
 std::optional<double> Activation::gain() const { return info().gain; }
+
+Tensor softplus_parameter(const Tensor& u) { return add(relu(u), log1p(exp(neg(abs(u))))); }
 
 std::string Activation::extra_repr() const {
   const auto open = spec_.find('(');

@@ -105,6 +105,10 @@ class Registry {
 std::shared_ptr<Activation> make(std::string_view spec, std::int64_t num_channels = 1,
                                  DType dtype = DType::Float32);
 
+// softplus(u) = log(1 + e^u), composed from ops so that gradients reach u: how learnable
+// activations keep a parameter positive (stored as the free value u).
+Tensor softplus_parameter(const Tensor& u);
+
 }  // namespace tg::act
 
 namespace tg::init {

@@ -173,9 +173,13 @@ struct Sigmoid {
   static T f(T x, const T*) {
     return vm::sigmoid(x);
   }
+  // sigmoid(x) sigmoid(-x), from x: as y (1 - y) it is 0 wherever y rounds to 1 (x above 17 in
+  // float32), where the true value is e^-x.
   template <class T>
-  static T dfdx(T, T y, const T*) {
-    return y * (T(1) - y);
+  static T dfdx(T x, T, const T*) {
+    T s, sn;
+    vm::sigmoid_pair(x, s, sn);
+    return s * sn;
   }
 };
 
@@ -184,9 +188,13 @@ struct Tanh {
   static T f(T x, const T*) {
     return vm::tanh(x);
   }
+  // 1 - tanh^2 = 4 sigmoid(2x) sigmoid(-2x), from x: as 1 - y^2 it is 0 wherever y rounds to
+  // +-1 (|x| above 9 in float32), where the true value is about 4 e^(-2|x|).
   template <class T>
-  static T dfdx(T, T y, const T*) {
-    return T(1) - y * y;
+  static T dfdx(T x, T, const T*) {
+    T s, sn;
+    vm::sigmoid_pair(T(2) * x, s, sn);
+    return T(4) * s * sn;
   }
 };
 
@@ -248,23 +256,20 @@ struct LeakyReLU : TwoValued<LeakyReLU> {
   }
 };
 
-// elu_backward (is_result): x <= 0 ? (y + alpha) : 1, so elu'(0) = alpha.
-// The elu family's derivatives take the branch from the sign of y, not of x, where the two agree
-// (y > 0 exactly when x > 0: for elu when alpha >= 0, for selu always, for celu for every alpha
-// != 0, NaN included). The backward then never reads x (16 bytes per element instead of 20):
-// elu fwd+bwd on 2^24 floats, 1 thread, tuned malloc, went from 0.98-1.06 to 0.55 ns/element on
-// the Zen 5 machine, where PyTorch takes 1.04-1.07 (docs/benchmarks.md).
+// elu_backward: x <= 0 ? alpha e^x : 1, so elu'(0) = alpha.
+// The elu family's derivatives on the negative side are computed from x, not from y as
+// y + alpha: that sum cancels as y approaches -alpha (e^x = 1.9e-22 at x = -50 came out 0 in
+// float64, and float32 selu'(-7.9) was 1.6e-4 off relative). Reading x instead of y moves the
+// same bytes (the backward reads one of them and dL/dy); the exp costs a little compute
+// (docs/benchmarks.md). NaN propagates: min(NaN, 0) is NaN.
 struct ELU {
   template <class T>
   static T f(T x, const T* h) {
     return select(x > T(0), x, h[0] * vm::expm1(x));
   }
   template <class T>
-  static T dfdx(T x, T y, const T* h) {
-    // (With the default alpha = 1 the test is decided at compile time; otherwise it is the same
-    // for every element.)
-    if (h[0] >= T(0)) return select(y > T(0), T(1), y + h[0]);
-    return select(x > T(0), T(1), y + h[0]);
+  static T dfdx(T x, T, const T* h) {
+    return select(x > T(0), T(1), h[0] * vm::exp(vm::min(x, T(0))));
   }
 };
 
@@ -278,54 +283,64 @@ struct SELU {
     return select(x > T(0), T(kSeluScale) * x, T(kSeluScale * kSeluAlpha) * vm::expm1(x));
   }
   template <class T>
-  static T dfdx(T, T y, const T*) {
-    return select(y > T(0), T(kSeluScale), y + T(kSeluScale * kSeluAlpha));
+  static T dfdx(T x, T, const T*) {
+    return select(x > T(0), T(kSeluScale), T(kSeluScale * kSeluAlpha) * vm::exp(vm::min(x, T(0))));
   }
 };
 
-// celu'(0) = 1 (elu_backward with input_scale 1/alpha: (y + alpha) / alpha at y = 0).
+// celu'(0) = 1 (elu_backward with input_scale 1/alpha: e^(x / alpha) at x = 0).
 struct CELU {
   template <class T>
   static T f(T x, const T* h) {
     return select(x > T(0), x, h[0] * vm::expm1(x / h[0]));
   }
   template <class T>
-  static T dfdx(T, T y, const T* h) {
-    return select(y > T(0), T(1), y / h[0] + T(1));
+  static T dfdx(T x, T, const T* h) {
+    return select(x > T(0), T(1), vm::exp(vm::min(x, T(0)) / h[0]));
   }
   static std::string check(const std::vector<double>& h) {
     return h[0] == 0 ? "alpha must be nonzero (CELU divides by it)" : "";
   }
 };
 
+// gelu = x Phi(x). Phi from vm::normal_cdf, which for x < 0 computes Phi(x) = erfc(-x/sqrt2)/2
+// without forming 1 + erf (that sum cancels: float32 gelu(-5.6) came out 3.4e-7 off where the
+// value is -6e-8, some values with the wrong sign) and e^(-x^2/2) from x^2 split exactly.
 struct GELU {
   template <class T>
   static T f(T x, const T*) {
-    return T(0.5) * x * (T(1) + vm::erf(x * T(std::numbers::sqrt2 / 2)));
+    return x * vm::normal_cdf(x);
   }
-  // Phi(x) = y / x, which saves the erf; below |x| = 2^-100 Phi is 1/2 in float and double
+  // Phi(x) = y / x, which saves the Phi; below |x| = 2^-100 Phi is 1/2 in float and double
   // (and y / x would be 0 / 0 or lose the bits of a subnormal y).
   template <class T>
   static T dfdx(T x, T y, const T*) {
     const T cdf = select(std::abs(x) < T(0x1p-100), T(0.5), y / x);
-    const T pdf =
-        vm::exp_nonpositive(T(-0.5) * x * x) * T(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
-    return cdf + x * pdf;
+    return cdf + x * vm::normal_pdf(x);
   }
 };
 
 inline constexpr double kSqrt2OverPi = 0.7978845608028654;  // sqrt(2 / pi)
 
+// With u = sqrt(2/pi) (x + 0.044715 x^3): (1 + tanh u) / 2 = sigmoid(2u), and 1 - tanh^2 u =
+// 4 sigmoid(2u) sigmoid(-2u). Written with sigmoids, nothing cancels where tanh u is near -1
+// (x below about -5: 1 + tanh u lost every digit) or near 1.
 struct GELUTanh {
   template <class T>
-  static T f(T x, const T*) {
-    return T(0.5) * x * (T(1) + vm::tanh(T(kSqrt2OverPi) * (x + T(0.044715) * x * x * x)));
+  static T u2(T x) {
+    return T(2 * kSqrt2OverPi) * (x + T(0.044715) * x * x * x);
   }
   template <class T>
-  static T dfdx(T x, T, const T*) {
-    const T t = vm::tanh(T(kSqrt2OverPi) * (x + T(0.044715) * x * x * x));
-    return T(0.5) * (T(1) + t) +
-           T(0.5) * x * (T(1) - t * t) * T(kSqrt2OverPi) * (T(1) + T(3 * 0.044715) * x * x);
+  static T f(T x, const T*) {
+    return x * vm::sigmoid(u2(x));
+  }
+  // Beyond |x| = 30 the derivative is 0 or 1 in float64 too; clamping keeps x^3 finite.
+  template <class T>
+  static T dfdx(T x_in, T, const T*) {
+    const T x = vm::min(vm::max(x_in, T(-30)), T(30));
+    const T v = u2(x);
+    const T s = vm::sigmoid(v), sn = vm::sigmoid(-v);
+    return s + T(2 * kSqrt2OverPi) * x * s * sn * (T(1) + T(3 * 0.044715) * x * x);
   }
 };
 
@@ -334,13 +349,13 @@ struct SiLU {
   static T f(T x, const T*) {
     return x * vm::sigmoid(x);
   }
-  // silu' = s (1 + x (1 - s)) = s + y (1 - s) with s = sigmoid(x) = y / x: no second exp. Below
-  // |x| = 2^-100, s is 1/2 in float and double (and y / x would be 0 / 0 or lose the bits of a
-  // subnormal y).
+  // silu' = s (1 + x sigmoid(-x)), s = sigmoid(x); sigmoid(-x) from the same exp, not as 1 - s
+  // (which loses every digit for large x).
   template <class T>
-  static T dfdx(T x, T y, const T*) {
-    const T s = select(std::abs(x) < T(0x1p-100), T(0.5), y / x);
-    return s + y * (T(1) - s);
+  static T dfdx(T x, T, const T*) {
+    T s, sn;
+    vm::sigmoid_pair(x, s, sn);
+    return s * (T(1) + x * sn);
   }
 };
 
@@ -396,9 +411,9 @@ struct Softplus {
   }
 };
 
-// hardswish_backward (scalar path and CUDA): x < -3 -> 0, x <= 3 -> x/3 + 1/2, else 1. So the
-// derivative is -1/2 at x = -3 and 3/2 at x = 3 (both bounds take the middle piece).
-// (PyTorch's vectorised CPU path picks 1 at exactly x = 3; we follow the scalar definition.)
+// hardswish_backward as PyTorch's vectorised CPU kernel (what a tensor of more than a few
+// elements gets): x < -3 -> 0, x < 3 -> x/3 + 1/2, else 1. So the derivative is -1/2 at x = -3
+// and 1 at x = 3. (PyTorch 1.13's scalar path, used for tiny tensors, gives 3/2 at x = 3.)
 struct Hardswish {
   template <class T>
   static T f(T x, const T*) {
@@ -407,7 +422,7 @@ struct Hardswish {
   template <class T>
   static T dfdx(T x, T, const T*) {
     const T mid = x / T(3) + T(0.5);
-    return select(x < T(-3), T(0), select(x <= T(3), mid, T(1)));
+    return select(x < T(-3), T(0), select(x < T(3), mid, T(1)));
   }
 };
 

@@ -102,8 +102,7 @@ TG_REGISTER_ACTIVATION({.name = "scaled_relu",
 
 // ---------------------------------------------------------------- shared helpers
 
-// softplus(u) = log(1 + e^u), composed from ops so gradients reach the free value u.
-Tensor softplus_op(const Tensor& u) { return add(relu(u), log1p(exp(neg(abs(u))))); }
+Tensor softplus_op(const Tensor& u) { return softplus_parameter(u); }
 // The free value u with softplus(u) = v (v > 0).
 double inv_softplus(double v) { return v > 30 ? v : std::log(std::expm1(v)); }
 
@@ -140,17 +139,20 @@ struct SwishBetaFn {
   static T f(T x, const T* b) {
     return x * vm::sigmoid(b[0] * x);
   }
-  // d/dx x s(bx) = s + b x s (1 - s) = s + b y (1 - s), with y = x s.
+  // d/dx x s(bx) = s (1 + b x s(-bx)), with s(-bx) = 1 - s(bx) from the same exp (as 1 - s it
+  // would lose every digit for large bx).
   template <class T>
-  static T dfdx(T x, T y, const T* b) {
-    const T s = vm::sigmoid(b[0] * x);
-    return s + b[0] * y * (T(1) - s);
+  static T dfdx(T x, T, const T* b) {
+    T s, sn;
+    vm::sigmoid_pair(b[0] * x, s, sn);
+    return s * (T(1) + b[0] * x * sn);
   }
-  // d/db = x^2 s (1 - s) = x y (1 - s).
+  // d/db = x^2 s(bx) s(-bx).
   template <class T>
-  static void dfdp(T x, T y, const T* b, T* d) {
-    const T s = vm::sigmoid(b[0] * x);
-    d[0] = x * y * (T(1) - s);
+  static void dfdp(T x, T, const T* b, T* d) {
+    T s, sn;
+    vm::sigmoid_pair(b[0] * x, s, sn);
+    d[0] = (x * s) * (x * sn);  // not x * x first: it overflows where s or sn is 0
   }
 };
 
@@ -189,16 +191,19 @@ struct PELUFn {
   static T f(T x, const T* p) {
     return vm::select(x >= T(0), p[0] / p[1] * x, p[0] * vm::expm1(x / p[1]));
   }
+  // The negative side from e = e^(x / b), not from y + a, which cancels for x far below 0.
   template <class T>
-  static T dfdx(T x, T y, const T* p) {
-    return vm::select(x >= T(0), p[0] / p[1], (y + p[0]) / p[1]);
+  static T dfdx(T x, T, const T* p) {
+    const T e = vm::exp(vm::min(x, T(0)) / p[1]);
+    return vm::select(x >= T(0), p[0] / p[1], p[0] * e / p[1]);
   }
   // Both pieces computed, then selected: branch-free, so the fused loop vectorises.
   template <class T>
   static void dfdp(T x, T y, const T* p, T* d) {
     const bool pos = x >= T(0);
+    const T e = vm::exp(vm::min(x, T(0)) / p[1]);
     d[0] = vm::select(pos, x / p[1], y / p[0]);
-    d[1] = vm::select(pos, -p[0] * x / (p[1] * p[1]), -(y + p[0]) * x / (p[1] * p[1]));
+    d[1] = vm::select(pos, -p[0] * x / (p[1] * p[1]), -p[0] * e * x / (p[1] * p[1]));
   }
 };
 
@@ -245,15 +250,17 @@ struct LearnableCELUFn {
   static T f(T x, const T* a) {
     return vm::select(x > T(0), x, a[0] * vm::expm1(x / a[0]));
   }
-  // As PyTorch's celu: 1 for x > 0, exp(x / alpha) = y / alpha + 1 otherwise (1 at x = 0).
+  // As PyTorch's celu: 1 for x > 0, e^(x / alpha) otherwise (1 at x = 0), computed from x: as
+  // y / alpha + 1 it cancels for x far below 0 (see ELU in fixed.cpp).
   template <class T>
-  static T dfdx(T x, T y, const T* a) {
-    return vm::select(x > T(0), T(1), y / a[0] + T(1));
+  static T dfdx(T x, T, const T* a) {
+    return vm::select(x > T(0), T(1), vm::exp(vm::min(x, T(0)) / a[0]));
   }
   // d/dalpha alpha (e^{x/alpha} - 1) = (e^{x/alpha} - 1) - (x / alpha) e^{x/alpha}.
   template <class T>
   static void dfdp(T x, T y, const T* a, T* d) {
-    d[0] = vm::select(x > T(0), T(0), y / a[0] - x / a[0] * (y / a[0] + T(1)));
+    const T u = vm::min(x, T(0)) / a[0];
+    d[0] = vm::select(x > T(0), T(0), y / a[0] - u * vm::exp(u));
   }
 };
 
