@@ -322,21 +322,25 @@ const char* const kDefaultReference = TG_SOURCE_DIR "/tests/activations/referenc
 
 // "1.2 ulp", and where the reference crosses zero away from 0 and the error there is larger, the
 // absolute error near that root too.
-std::string error_cell(const act::ErrorSummary& e) {
+std::string error_cell(const act::ErrorSummary& e, bool absolute) {
+  if (absolute) return fmt::format("abs {:.1e}", e.max_abs);
   std::string s = fmt::format("{:.2g}", e.max_ulp_away);
   if (e.max_abs > 0) s += fmt::format(" (abs {:.1e} near a root)", e.max_abs);
   return s;
 }
 
-std::string accuracy_table(const std::vector<act::AccuracyRow>& rows) {
+std::string accuracy_table(const std::vector<act::ReferenceSpec>& ref,
+                           const std::vector<act::AccuracyRow>& rows) {
   std::string md =
       "| spec | points | float32 f | float32 f' | float64 f | float64 f' |\n"
       "|---|---|---|---|---|---|\n";
   for (std::size_t i = 0; i + 1 < rows.size(); i += 2) {
     const auto& a = rows[i];      // float32
     const auto& b = rows[i + 1];  // float64
-    md += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", a.spec, a.points, error_cell(a.f),
-                      error_cell(a.df), error_cell(b.f), error_cell(b.df));
+    const auto& r = ref[i / 2];
+    md += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", a.spec, a.points,
+                      error_cell(a.f, r.absolute_f), error_cell(a.df, r.absolute_df),
+                      error_cell(b.f, r.absolute_f), error_cell(b.df, r.absolute_df));
   }
   return md;
 }
@@ -409,13 +413,18 @@ std::pair<std::string, std::vector<std::pair<std::string, std::string>>> make_do
       "is exactly the nominal one). Reproduce with `activations accuracy`; "
       "`tests/activations/test_accuracy.cpp` holds every row to a bound.\n\n",
       npoints);
-  md += accuracy_table(act::measure_accuracy(ref));
+  md += accuracy_table(ref, act::measure_accuracy(ref));
   md +=
       "\nWhere the larger errors come from:\n\n"
       "- `gelu_tanh`: the argument u = sqrt(2/pi) (x + 0.044715 x^3) is rounded like any "
       "computed value, and e^(2u) turns its relative error into |2u| times as much: for x far "
       "below 0 (the worst at x = -9 in float32, -20 in float64). Any evaluation of this formula "
       "in the dtype has it.\n"
+      "- `sigmoid`, `tanh` f': computed from y = f(x), as PyTorch does (y (1 - y), 1 - y^2), "
+      "so that the backward reads y only: the rounding of y is an absolute error of about an ulp "
+      "of 1, large in ulps where f' is small (f' = 0 where y rounds to 1).\n"
+      "- `silu` f': s + y (1 - s) with s = y / x (no second exp): for large x, 1 - s keeps few "
+      "digits, but the term is small beside s: about x/2 ulps.\n"
       "- `softplus`, `logsigmoid` f': sigmoid(z) = e^(z - softplus(z)) for z < 0, where z - "
       "softplus(z) rounds to half an ulp of z, so |z| times that in the result.\n"
       "- `silu`, `swish_beta`, `mish` (float32): for x in [-91.8, -87.3], sigmoid(x) is "

@@ -164,8 +164,11 @@ GELU_K = mp.mpf("0.044715")
 
 
 class Spec:
-    def __init__(self, spec, fd, kinks=(), params=(), naive=None, max_abs_x=None):
+    def __init__(self, spec, fd, kinks=(), params=(), naive=None, max_abs_x=None,
+                 absolute=()):
         self.spec = spec
+        # 'f' and/or 'df': measured in absolute terms at every point (see 'absolute' below).
+        self.absolute = list(absolute)
         # Points beyond |x| = max_abs_x are left out (a rational function's x^m overflows
         # float32 near |x| = 1e38^(1/m): the range where it is usable is what is measured).
         self.max_abs_x = max_abs_x
@@ -478,7 +481,8 @@ def specs():
     S.append(Spec("scaled_relu", exact(lambda x: (a * x, a) if x > 0 else (0, 0)), kinks=[0],
                   params=[("alpha", SCALED_ALPHA)]))
     S.append(Spec("selu", selu_fd, kinks=[0]))
-    S.append(Spec("sigmoid", sigmoid_fd))
+    # sigmoid' and tanh' are computed from y as PyTorch does: absolute errors by design.
+    S.append(Spec("sigmoid", sigmoid_fd, absolute=["df"]))
     S.append(Spec("silu", swish_fd(1)))
     S.append(Spec("softplus", softplus_fd(1, 20), kinks=[20]))
     S.append(Spec("softplus(beta=2,threshold=10)", softplus_fd(2, 10), kinks=[5]))
@@ -488,7 +492,7 @@ def specs():
                   kinks=[SRELU["t_l"], SRELU["t_r"]],
                   params=[(k, [SRELU[k]]) for k in ("t_l", "a_l", "t_r", "a_r")]))
     S.append(Spec("swish_beta", swish_fd(Fr(SWISH_BETA[0])), params=[("beta", SWISH_BETA)]))
-    S.append(Spec("tanh", tanh_fd))
+    S.append(Spec("tanh", tanh_fd, absolute=["df"]))
     for s in S:
         s.naive = NAIVE[s.spec]
     return S
@@ -565,6 +569,8 @@ def write(out, step):
     w("# digits; values that underflow float64 are written as (signed) 0.\n")
     w("# 'param softplus_of:NAME v': NAME stores softplus^-1 of the parameter; the test gives it\n")
     w("# the value whose softplus is exactly v in the dtype measured (pelu, learnable_celu).\n")
+    w("# 'absolute df' (or f): every point of f' (f) is measured as an absolute error, for a\n")
+    w("# derivative computed from y by design (sigmoid' = y (1 - y), tanh' = 1 - y^2).\n")
     counts = []
     for s in S:
         recs = records(s, xs)
@@ -572,6 +578,8 @@ def write(out, step):
         w("spec %s\n" % s.spec)
         for name, vals in s.params:
             w("param %s %s\n" % (name, " ".join(fmt_exact(v) for v in vals)))
+        for which in s.absolute:
+            w("absolute %s\n" % which)
         for x, f, d in recs:
             w("x %s %s %s\n" % (fmt_exact(x), fmt_val(f), fmt_val(d)))
         w("end\n")

@@ -24,6 +24,10 @@ struct ReferenceSpec {
   // Parameter name (as the module registers it) and the values to give it.
   std::vector<std::pair<std::string, std::vector<double>>> params;
   std::vector<ReferencePoint> points;
+  // 'absolute df' (or f): that function is computed from something whose rounding is an
+  // absolute error by design (sigmoid' and tanh' from y, as PyTorch: y (1 - y), 1 - y^2), so all
+  // its points are measured in absolute terms.
+  bool absolute_f = false, absolute_df = false;
 };
 
 // Parses a reference file; a malformed line is a tg::Error naming the file and line.

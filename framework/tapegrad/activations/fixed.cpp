@@ -173,13 +173,11 @@ struct Sigmoid {
   static T f(T x, const T*) {
     return vm::sigmoid(x);
   }
-  // sigmoid(x) sigmoid(-x), from x: as y (1 - y) it is 0 wherever y rounds to 1 (x above 17 in
-  // float32), where the true value is e^-x.
+  // y (1 - y), as PyTorch: reads y only. Where y rounds to 1 (x above 17 in float32) this is 0
+  // while f' = e^-x: its error is absolute, about an ulp of 1 (docs/activations.md).
   template <class T>
-  static T dfdx(T x, T, const T*) {
-    T s, sn;
-    vm::sigmoid_pair(x, s, sn);
-    return s * sn;
+  static T dfdx(T, T y, const T*) {
+    return y * (T(1) - y);
   }
 };
 
@@ -188,13 +186,11 @@ struct Tanh {
   static T f(T x, const T*) {
     return vm::tanh(x);
   }
-  // 1 - tanh^2 = 4 sigmoid(2x) sigmoid(-2x), from x: as 1 - y^2 it is 0 wherever y rounds to
-  // +-1 (|x| above 9 in float32), where the true value is about 4 e^(-2|x|).
+  // 1 - y^2, as PyTorch: reads y only. Where y rounds to +-1 (|x| above 9 in float32) this is 0
+  // while f' is about 4 e^(-2|x|): its error is absolute, about an ulp of 1.
   template <class T>
-  static T dfdx(T x, T, const T*) {
-    T s, sn;
-    vm::sigmoid_pair(T(2) * x, s, sn);
-    return T(4) * s * sn;
+  static T dfdx(T, T y, const T*) {
+    return T(1) - y * y;
   }
 };
 
@@ -269,7 +265,7 @@ struct ELU {
   }
   template <class T>
   static T dfdx(T x, T, const T* h) {
-    return select(x > T(0), T(1), h[0] * vm::exp(vm::min(x, T(0))));
+    return select(x > T(0), T(1), h[0] * vm::exp_min0(x));
   }
 };
 
@@ -284,7 +280,7 @@ struct SELU {
   }
   template <class T>
   static T dfdx(T x, T, const T*) {
-    return select(x > T(0), T(kSeluScale), T(kSeluScale * kSeluAlpha) * vm::exp(vm::min(x, T(0))));
+    return select(x > T(0), T(kSeluScale), T(kSeluScale * kSeluAlpha) * vm::exp_min0(x));
   }
 };
 
@@ -296,7 +292,9 @@ struct CELU {
   }
   template <class T>
   static T dfdx(T x, T, const T* h) {
-    return select(x > T(0), T(1), vm::exp(vm::min(x, T(0)) / h[0]));
+    // x (1 / alpha): the reciprocal is loop-invariant, a division per element is not. (Full exp:
+    // with alpha < 0 the exponent is positive.)
+    return select(x > T(0), T(1), vm::exp(vm::min(x, T(0)) * (T(1) / h[0])));
   }
   static std::string check(const std::vector<double>& h) {
     return h[0] == 0 ? "alpha must be nonzero (CELU divides by it)" : "";
@@ -349,13 +347,14 @@ struct SiLU {
   static T f(T x, const T*) {
     return x * vm::sigmoid(x);
   }
-  // silu' = s (1 + x sigmoid(-x)), s = sigmoid(x); sigmoid(-x) from the same exp, not as 1 - s
-  // (which loses every digit for large x).
+  // silu' = s (1 + x (1 - s)) = s + y (1 - s) with s = sigmoid(x) = y / x: no second exp. For
+  // large x, 1 - s keeps few digits, but y (1 - s) is then small beside s: at most about x ulps
+  // (docs/activations.md). Below |x| = 2^-100, s is 1/2 in float and double (and y / x would be
+  // 0 / 0 or lose the bits of a subnormal y).
   template <class T>
-  static T dfdx(T x, T, const T*) {
-    T s, sn;
-    vm::sigmoid_pair(x, s, sn);
-    return s * (T(1) + x * sn);
+  static T dfdx(T x, T y, const T*) {
+    const T s = select(std::abs(x) < T(0x1p-100), T(0.5), y / x);
+    return s + y * (T(1) - s);
   }
 };
 

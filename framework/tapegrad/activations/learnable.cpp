@@ -194,14 +194,14 @@ struct PELUFn {
   // The negative side from e = e^(x / b), not from y + a, which cancels for x far below 0.
   template <class T>
   static T dfdx(T x, T, const T* p) {
-    const T e = vm::exp(vm::min(x, T(0)) / p[1]);
+    const T e = vm::exp_min0(x * (T(1) / p[1]));
     return vm::select(x >= T(0), p[0] / p[1], p[0] * e / p[1]);
   }
   // Both pieces computed, then selected: branch-free, so the fused loop vectorises.
   template <class T>
   static void dfdp(T x, T y, const T* p, T* d) {
     const bool pos = x >= T(0);
-    const T e = vm::exp(vm::min(x, T(0)) / p[1]);
+    const T e = vm::exp_min0(x * (T(1) / p[1]));
     d[0] = vm::select(pos, x / p[1], y / p[0]);
     d[1] = vm::select(pos, -p[0] * x / (p[1] * p[1]), -p[0] * e * x / (p[1] * p[1]));
   }
@@ -254,13 +254,13 @@ struct LearnableCELUFn {
   // y / alpha + 1 it cancels for x far below 0 (see ELU in fixed.cpp).
   template <class T>
   static T dfdx(T x, T, const T* a) {
-    return vm::select(x > T(0), T(1), vm::exp(vm::min(x, T(0)) / a[0]));
+    return vm::select(x > T(0), T(1), vm::exp_min0(x * (T(1) / a[0])));
   }
   // d/dalpha alpha (e^{x/alpha} - 1) = (e^{x/alpha} - 1) - (x / alpha) e^{x/alpha}.
   template <class T>
   static void dfdp(T x, T y, const T* a, T* d) {
-    const T u = vm::min(x, T(0)) / a[0];
-    d[0] = vm::select(x > T(0), T(0), y / a[0] - u * vm::exp(u));
+    const T u = x * (T(1) / a[0]);
+    d[0] = vm::select(x > T(0), T(0), y / a[0] - u * vm::exp_min0(u));
   }
 };
 

@@ -234,6 +234,12 @@ TG_VM_INLINE float sigmoid(float x) {
   return select(x != x, x, select(x >= 0.0f, r, e * r));
 }
 
+// e^min(x, 0): the negative side of the elu family's derivatives. Cheaper than exp (no
+// overflow or NaN tests inside); NaN propagates.
+TG_VM_INLINE float exp_min0(float x) {
+  return select(x != x, x, exp_nonpositive(select(x < 0.0f, x, 0.0f)));
+}
+
 // sigmoid(x) and sigmoid(-x) = 1 - sigmoid(x) from one exp and one division, each to a few ulps
 // (1 - sigmoid(x) computed as a difference would lose every digit for large x).
 TG_VM_INLINE void sigmoid_pair(float x, float& s, float& sn) {
@@ -261,14 +267,17 @@ TG_VM_INLINE float exp_neg_half_square(float x) {
 // The standard normal density phi(x) = e^(-x^2/2) / sqrt(2 pi).
 TG_VM_INLINE float normal_pdf(float x) { return exp_neg_half_square(x) * 0.398942280401432678f; }
 
-// The standard normal distribution Phi(x). For x >= 0 it is (1 + erf(x / sqrt 2)) / 2. For
-// x < 0 that sum cancels (Phi(-5.6) = 1e-8 in 1 + erf = 2e-8), so there Phi = erfc(z) / 2 with
-// z = -x / sqrt 2, and erfc(z) = t e^(-z^2 + c(t)), t = 1 / (1 + z / 2), where c is the Chebyshev
-// fit of Numerical Recipes' erfcc (W. H. Press et al., relative error < 1.2e-7 for z >= 0), and
-// e^(-z^2) = e^(-x^2/2) comes from x exactly (exp_neg_half_square).
+// The standard normal distribution Phi(x), from q = erfc(|x| / sqrt 2) / 2 = Phi(-|x|): Phi is
+// q for x < 0 and 1 - q for x >= 0 (q <= 1/2, so that difference does not cancel). Forming
+// (1 + erf(x / sqrt 2)) / 2 instead cancels for x < 0 (Phi(-5.6) = 1e-8). erfc(z) =
+// t e^(-z^2 + c(t)), t = 1 / (1 + z / 2), where c is the Chebyshev fit of Numerical Recipes'
+// erfcc (W. H. Press et al., relative error < 1.2e-7 for z >= 0); -z^2 = -x^2/2 comes from x
+// split exactly (hi + lo) and is added to c(t) with its rounding error kept (TwoSum), so the one
+// exp sees the exponent to about 2^-40.
 TG_VM_INLINE float normal_cdf(float x) {
-  const float z = -x * 0.707106781186547524f;
-  const float t = 1.0f / std::fma(0.5f, select(z > 0.0f, z, 0.0f), 1.0f);
+  const float ax = std::fabs(x);
+  const float z = ax * 0.707106781186547524f;
+  const float t = 1.0f / std::fma(0.5f, z, 1.0f);
   float c = 0.17087277f;
   c = std::fma(c, t, -0.82215223f);
   c = std::fma(c, t, 1.48851587f);
@@ -279,9 +288,17 @@ TG_VM_INLINE float normal_cdf(float x) {
   c = std::fma(c, t, 0.37409196f);
   c = std::fma(c, t, 1.00002368f);
   c = std::fma(c, t, -1.26551223f);
-  const float tail = 0.5f * t * exp_neg_half_square(x) * exp(c);
-  const float body = 0.5f * (1.0f + erf(-z));
-  return select(x != x, x, select(x < 0.0f, tail, body));
+  // Beyond |x| = 100 (and for inf and NaN) e^s is 0: the corrections, which would be NaN for an
+  // infinite x, are left out.
+  const bool finite = ax < 100.0f;
+  const float hi = ax * ax;
+  const float lo = select(finite, std::fma(ax, ax, -hi), 0.0f);
+  const float a = -0.5f * hi;
+  const float s = a + c;  // TwoSum(a, c): s + e = a + c exactly
+  const float bv = s - a;
+  const float e = select(finite, (a - (s - bv)) + (c - bv), 0.0f);
+  const float q = 0.5f * t * exp(s) * (1.0f + (e - 0.5f * lo));
+  return select(x != x, x, select(x < 0.0f, q, 1.0f - q));
 }
 
 // ------------------------------------------------------------------ float64: the std:: functions
@@ -313,6 +330,7 @@ inline double sigmoid(double x) {
   return e / (1.0 + e);
 }
 inline double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }
+inline double exp_min0(double x) { return std::exp(x < 0 || x != x ? x : 0.0); }
 inline void sigmoid_pair(double x, double& s, double& sn) {
   const double e = std::exp(-std::abs(x)), r = 1.0 / (1.0 + e);
   s = x >= 0 ? r : e * r;
