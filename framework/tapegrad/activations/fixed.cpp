@@ -292,8 +292,10 @@ struct CELU {
   }
   template <class T>
   static T dfdx(T x, T, const T* h) {
-    // x (1 / alpha): the reciprocal is loop-invariant, a division per element is not. (Full exp:
-    // with alpha < 0 the exponent is positive.)
+    // x (1 / alpha): the reciprocal is loop-invariant, a division per element is not. With
+    // alpha < 0 the exponent is positive and needs the full exp. (The test is decided at compile
+    // time for the default alpha = 1; otherwise it is the same for every element.)
+    if (h[0] > T(0)) return select(x > T(0), T(1), vm::exp_min0(x * (T(1) / h[0])));
     return select(x > T(0), T(1), vm::exp(vm::min(x, T(0)) * (T(1) / h[0])));
   }
   static std::string check(const std::vector<double>& h) {
