@@ -86,6 +86,23 @@ int main(int argc, char** argv) {
     fmt::print("tg::Error: {}\n", e.what());
   }
   c.backward();
-  fmt::print("after backward the change is allowed: a.mul_(2) -> {}\n", a.mul_(2.0));
+  fmt::print("after backward the change is allowed: a.mul_(2) -> {}\n\n", a.mul_(2.0));
+
+  fmt::print("== 8. Hooks see gradients as backward goes, and may replace them\n");
+  Tensor p = tensor({0.5, -1.0}, {}, DType::Float64).requires_grad_();
+  Tensor t = tanh(p);
+  HookHandle watch = t.register_hook([](const Tensor& g) -> std::optional<Tensor> {
+    fmt::print("hook on t = tanh(p): dL/dt = {}\n", g);
+    return std::nullopt;  // observe only
+  });
+  HookHandle halve = p.register_hook([](const Tensor& g) -> std::optional<Tensor> {
+    fmt::print("hook on p: dL/dp = {}, replaced by half of it\n", g);
+    return g * 0.5;
+  });
+  p.register_post_accumulate_grad_hook(
+      [](const Tensor& leaf) { fmt::print("p.grad() is complete: {}\n", leaf.grad()); });
+  sum(mul(t, t)).backward();
+  watch.remove();
+  halve.remove();
   return r.ok ? 0 : 1;
 }

@@ -5,6 +5,7 @@
 #include "tapegrad/autograd/engine.hpp"
 #include "tapegrad/autograd/grad_mode.hpp"
 #include "tapegrad/autograd/gradcheck.hpp"
+#include "tapegrad/autograd/hooks.hpp"
 #include "tapegrad/autograd/tape.hpp"
 #include "tapegrad/core/creation.hpp"
 #include "tapegrad/core/dtype.hpp"

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "tapegrad/autograd/hooks.hpp"
 #include "tapegrad/core/creation.hpp"
 #include "tapegrad/ops/elementwise.hpp"
 #include "tapegrad/ops/reduce.hpp"
@@ -157,16 +158,20 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
       BackwardFn& fn;
       ~Restore() { entries[i].backward = std::move(fn); }
     } restore{entries, i, fn};
-    Tensor gout(out->bw_grad);
-    Tensor out_t(out);
     {
-      // Without create_graph nothing in the backward is recorded.
+      // Without create_graph nothing in the backward (nor in a hook) is recorded.
       std::optional<NoGradGuard> ng;
       std::optional<EnableGradGuard> eg;
       if (create_graph)
         eg.emplace();
       else
         ng.emplace();
+      // The output's gradient is complete here (its consumers come later on the tape): its
+      // hooks see it, and may replace it, before it flows on.
+      if (out->hooks)
+        out->bw_grad = autograd::run_grad_hooks(out.get(), Tensor(out->bw_grad)).impl_ptr();
+      Tensor gout(out->bw_grad);
+      Tensor out_t(out);
       TensorList grads = fn(gout, out_t);
       if (grads.size() != inputs_i.size())
         fail("internal: backward of '{}' returned {} gradients for {} inputs", name, grads.size(),
@@ -196,16 +201,26 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     if (!out->retains_grad && !is_wanted(out.get())) out->bw_grad.reset();
   }
 
+  // A leaf's gradient is complete once every entry has run: its hooks see it now.
+  auto leaf_hooks = [&](const std::shared_ptr<TensorImpl>& t) {
+    if (!t->hooks || t->creator_seq != 0 || !t->bw_grad) return;
+    std::optional<NoGradGuard> ng;
+    if (!create_graph) ng.emplace();
+    t->bw_grad = autograd::run_grad_hooks(t.get(), Tensor(t->bw_grad)).impl_ptr();
+  };
+
   // Leaves (and retain_grad tensors) receive their gradients.
   if (accumulate_leaves) {
     for (const auto& t : scratch.touched) {
       if (!t->bw_grad || !t->requires_grad) continue;
       if (t->creator_seq != 0 && !t->retains_grad) continue;
+      leaf_hooks(t);
       if (!t->grad && !create_graph && t->bw_grad.use_count() == 1 &&
           t->bw_grad->storage.use_count() == 1 && !t->bw_grad->requires_grad &&
           Tensor(t->bw_grad).is_contiguous()) {
         // Nobody else can see this buffer: adopt it rather than copy it (as AccumulateGrad).
         t->grad = std::move(t->bw_grad);
+        if (t->hooks) autograd::run_post_accumulate_hooks(t);
         continue;
       }
       Tensor g(t->bw_grad);
@@ -217,6 +232,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
         if (!create_graph) ng.emplace();
         t->grad = add(Tensor(t->grad), g).impl_ptr();
       }
+      if (t->hooks && t->creator_seq == 0) autograd::run_post_accumulate_hooks(t);
     }
   }
 
@@ -225,6 +241,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     for (std::size_t k = 0; k < inputs->size(); ++k) {
       TensorImpl* t = (*inputs)[k].impl();
       if (t->bw_epoch == epoch && t->bw_grad) {
+        leaf_hooks((*inputs)[k].impl_ptr());
         result.emplace_back(t->bw_grad);
       } else if (allow_unused) {
         result.emplace_back();

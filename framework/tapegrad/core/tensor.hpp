@@ -3,6 +3,7 @@
 // offset and the autograd fields. Copying a Tensor copies the handle, never the data. Views
 // (reshape, transpose, slice, expand, ...) share storage.
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -14,6 +15,11 @@
 #include "tapegrad/core/storage.hpp"
 
 namespace tg {
+
+namespace autograd {
+struct TensorHooks;  // autograd/hooks.hpp
+}
+class HookHandle;  // autograd/hooks.hpp
 
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
@@ -28,6 +34,9 @@ struct TensorImpl {
   // Sequence number of the tape entry that produced this tensor; 0 for a leaf.
   std::uint64_t creator_seq = 0;
   std::shared_ptr<TensorImpl> grad;
+  // Gradient hooks (register_hook, register_post_accumulate_grad_hook); null when there are none,
+  // so a backward pass pays one test per tensor for them.
+  std::shared_ptr<autograd::TensorHooks> hooks;
 
   // Scratch used only while a backward pass runs (see autograd/engine.cpp).
   std::uint64_t bw_epoch = 0;
@@ -104,6 +113,16 @@ class Tensor {
   void backward(const Tensor& gradient, const BackwardOptions& opts = {}) const;
   // Same storage, no history, requires_grad false.
   Tensor detach() const;
+
+  // --- hooks (autograd/hooks.hpp): each returns a handle whose remove() detaches the hook.
+  // fn(grad) runs when this tensor's gradient has been fully computed in a backward pass (for an
+  // intermediate, before it flows on to the inputs; for a leaf, before it is accumulated into
+  // grad()); if it returns a tensor, that replaces the gradient. Hooks run in registration
+  // order, each seeing what the previous one returned.
+  HookHandle register_hook(std::function<std::optional<Tensor>(const Tensor& grad)> fn) const;
+  // Leaves only: fn(leaf) runs after the leaf's grad() has been updated by a backward pass (where
+  // data-parallel training starts the all-reduce of a gradient while backward goes on).
+  HookHandle register_post_accumulate_grad_hook(std::function<void(const Tensor& leaf)> fn) const;
 
   // --- copies and conversions
   Tensor contiguous() const;

@@ -1,10 +1,14 @@
 #include "tapegrad/nn/module.hpp"
 
+#include <atomic>
+#include <mutex>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "tapegrad/autograd/grad_mode.hpp"
+#include "tapegrad/autograd/tape.hpp"
 #include "tapegrad/core/creation.hpp"
 
 namespace tg::nn {
@@ -40,8 +44,157 @@ Tensor Module::forward(const Tensor&) {
   fail("{}: forward(x) is not implemented for this module", type_name_);
 }
 
-Tensor Module::operator()(const Tensor& x) {
+namespace detail {
+
+struct ModuleHooks {
+  std::uint64_t next_id = 1;
+  std::vector<std::pair<std::uint64_t, ForwardPreHook>> pre;
+  std::vector<std::pair<std::uint64_t, ForwardHook>> post;
+  std::vector<std::pair<std::uint64_t, BackwardHook>> backward;
+  bool empty() const { return pre.empty() && post.empty() && backward.empty(); }
+};
+
+}  // namespace detail
+
+namespace {
+
+// The global hooks (all modules). Registered and run on any thread; the count lets operator()
+// skip them with one load when there are none.
+std::mutex g_hooks_mutex;
+std::shared_ptr<detail::ModuleHooks> g_hooks = std::make_shared<detail::ModuleHooks>();
+std::atomic<int> g_hook_count{0};
+
+template <class List, class F>
+HookHandle add_hook(std::shared_ptr<detail::ModuleHooks>& hooks, List detail::ModuleHooks::*list,
+                    F fn, bool global) {
+  if (!fn) fail("module hook: the hook is an empty function");
+  if (!hooks) hooks = std::make_shared<detail::ModuleHooks>();
+  const std::uint64_t id = hooks->next_id++;
+  (hooks.get()->*list).emplace_back(id, std::move(fn));
+  if (global) ++g_hook_count;
+  std::weak_ptr<detail::ModuleHooks> weak = hooks;
+  return HookHandle([weak, list, id, global] {
+    std::optional<std::lock_guard<std::mutex>> lock;
+    if (global) lock.emplace(g_hooks_mutex);
+    if (auto h = weak.lock()) {
+      const auto n = std::erase_if(h.get()->*list, [id](const auto& e) { return e.first == id; });
+      if (global && n) --g_hook_count;
+    }
+  });
+}
+
+// A snapshot of the hooks that apply to a call: the module's own, then the global ones.
+struct CallHooks {
+  std::vector<ForwardPreHook> pre;
+  std::vector<ForwardHook> post;
+  std::vector<BackwardHook> backward;
+};
+
+void append(CallHooks& c, const detail::ModuleHooks& h) {
+  for (const auto& [_, f] : h.pre) c.pre.push_back(f);
+  for (const auto& [_, f] : h.post) c.post.push_back(f);
+  for (const auto& [_, f] : h.backward) c.backward.push_back(f);
+}
+
+// What the two identity entries of a backward hook share: the gradient of the output, and
+// whether the input entry will run (else the output entry calls the hooks itself).
+struct BackwardHookState {
+  Module* module = nullptr;
+  std::vector<BackwardHook> hooks;
+  Tensor grad_output;
+  bool input_tracked = false;
+};
+
+// An alias of t (same storage) recorded as an op whose backward is fn: where a module's
+// backward hooks see the gradients flow past.
+Tensor hook_identity(const char* name, const Tensor& t, std::function<Tensor(const Tensor&)> fn) {
+  Tensor out = t.detach();
+  autograd::record(
+      name, {t}, out, {},
+      [fn = std::move(fn)](const Tensor& g, const Tensor&) -> TensorList { return {fn(g)}; });
+  return out;
+}
+
+Tensor call_backward_hooks(BackwardHookState& st, const Tensor& grad_input) {
+  Tensor gi = grad_input;
+  for (const auto& h : st.hooks) {
+    std::optional<Tensor> r = h(*st.module, gi, st.grad_output);
+    if (!r) continue;
+    if (!gi.defined())
+      fail(
+          "{} backward hook: returned a grad_input, but the module's input does not require "
+          "grad",
+          st.module->type_name());
+    if (!r->defined() || r->shape() != gi.shape())
+      fail("{} backward hook: returned a grad_input of shape {} for an input of shape {}",
+           st.module->type_name(), r->defined() ? shape_str(r->shape()) : "(undefined)",
+           shape_str(gi.shape()));
+    gi = *r;
+  }
+  return gi;
+}
+
+}  // namespace
+
+HookHandle register_module_forward_pre_hook(ForwardPreHook fn) {
+  std::lock_guard lock(g_hooks_mutex);
+  return add_hook(g_hooks, &detail::ModuleHooks::pre, std::move(fn), true);
+}
+HookHandle register_module_forward_hook(ForwardHook fn) {
+  std::lock_guard lock(g_hooks_mutex);
+  return add_hook(g_hooks, &detail::ModuleHooks::post, std::move(fn), true);
+}
+HookHandle register_module_full_backward_hook(BackwardHook fn) {
+  std::lock_guard lock(g_hooks_mutex);
+  return add_hook(g_hooks, &detail::ModuleHooks::backward, std::move(fn), true);
+}
+
+HookHandle Module::register_forward_pre_hook(ForwardPreHook fn) {
+  return add_hook(hooks_, &detail::ModuleHooks::pre, std::move(fn), false);
+}
+HookHandle Module::register_forward_hook(ForwardHook fn) {
+  return add_hook(hooks_, &detail::ModuleHooks::post, std::move(fn), false);
+}
+HookHandle Module::register_full_backward_hook(BackwardHook fn) {
+  return add_hook(hooks_, &detail::ModuleHooks::backward, std::move(fn), false);
+}
+
+Tensor Module::operator()(const Tensor& x_in) {
+  const bool own = hooks_ && !hooks_->empty();
+  if (!own && g_hook_count.load(std::memory_order_relaxed) == 0) {
+    Tensor y = forward(x_in);
+    if (g_summary) g_summary->push_back({this, y.shape()});
+    return y;
+  }
+  CallHooks c;
+  if (own) append(c, *hooks_);
+  {
+    std::lock_guard lock(g_hooks_mutex);
+    append(c, *g_hooks);
+  }
+  Tensor x = x_in;
+  for (const auto& h : c.pre)
+    if (std::optional<Tensor> r = h(*this, x)) x = *r;
+  std::shared_ptr<BackwardHookState> st;
+  if (!c.backward.empty() && is_grad_enabled()) {
+    st = std::make_shared<BackwardHookState>();
+    st->module = this;
+    st->hooks = c.backward;
+    if (x.requires_grad()) {
+      st->input_tracked = true;
+      x = hook_identity("backward_hook_input", x,
+                        [st](const Tensor& g) { return call_backward_hooks(*st, g); });
+    }
+  }
   Tensor y = forward(x);
+  for (const auto& h : c.post)
+    if (std::optional<Tensor> r = h(*this, x, y)) y = *r;
+  if (st && y.requires_grad())
+    y = hook_identity("backward_hook_output", y, [st](const Tensor& g) {
+      st->grad_output = g;
+      if (!st->input_tracked) call_backward_hooks(*st, Tensor());
+      return g;
+    });
   if (g_summary) g_summary->push_back({this, y.shape()});
   return y;
 }

@@ -10,9 +10,31 @@
 #include <utility>
 #include <vector>
 
+#include "tapegrad/autograd/hooks.hpp"
 #include "tapegrad/core/tensor.hpp"
 
 namespace tg::nn {
+
+class Module;
+
+// Module hooks (PyTorch's names). Each returns std::nullopt to observe, or a tensor to replace
+// what it was given: the input (pre-hook), the output (forward hook), the gradient with respect
+// to the module's input (backward hook). grad_input is undefined when the input does not require
+// grad.
+using ForwardPreHook = std::function<std::optional<Tensor>(Module& m, const Tensor& input)>;
+using ForwardHook =
+    std::function<std::optional<Tensor>(Module& m, const Tensor& input, const Tensor& output)>;
+using BackwardHook = std::function<std::optional<Tensor>(Module& m, const Tensor& grad_input,
+                                                         const Tensor& grad_output)>;
+
+// Hooks on every module called through operator(), run after the module's own hooks.
+HookHandle register_module_forward_pre_hook(ForwardPreHook fn);
+HookHandle register_module_forward_hook(ForwardHook fn);
+HookHandle register_module_full_backward_hook(BackwardHook fn);
+
+namespace detail {
+struct ModuleHooks;
+}
 
 // Name -> tensor, sorted by name.
 using StateDict = std::map<std::string, Tensor>;
@@ -24,9 +46,16 @@ class Module {
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
 
-  // The computation. Call a module through operator(), which also feeds summary().
+  // The computation. Call a module through operator(), which also runs the hooks and feeds
+  // summary().
   virtual Tensor forward(const Tensor& x);
   Tensor operator()(const Tensor& x);
+
+  // --- hooks, run by operator() (see the types above). A backward hook runs during backward()
+  // when the gradient with respect to the module's input is known; the module must still exist.
+  HookHandle register_forward_pre_hook(ForwardPreHook fn);
+  HookHandle register_forward_hook(ForwardHook fn);
+  HookHandle register_full_backward_hook(BackwardHook fn);
 
   // --- registration (names may not contain '.', must be unique within this module)
   Tensor register_parameter(const std::string& name, Tensor t);  // sets requires_grad
@@ -86,6 +115,7 @@ class Module {
 
   std::string type_name_;
   bool training_ = true;
+  std::shared_ptr<detail::ModuleHooks> hooks_;  // null while none is registered
   std::vector<std::pair<std::string, Tensor>> params_;
   std::vector<std::pair<std::string, Tensor>> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
