@@ -30,6 +30,7 @@
 #include <memory>
 #include <vector>
 
+#include "tapegrad/autograd/observe.hpp"
 #include "tapegrad/autograd/tape.hpp"
 #include "tapegrad/core/creation.hpp"
 #include "tapegrad/core/storage.hpp"
@@ -199,6 +200,7 @@ void record_masked(const char* name, const TensorList& inputs, const Tensor& out
 
 template <class Fn>
 Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const char* name) {
+  const autograd::OpScope op_scope(name, std::source_location::current());
   constexpr int K = Fn::kParams;
   if (static_cast<int>(params.size()) != K)
     fail("{}: expected {} parameter tensor(s), got {}", name, K, params.size());

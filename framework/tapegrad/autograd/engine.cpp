@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "tapegrad/autograd/hooks.hpp"
+#include "tapegrad/autograd/observe.hpp"
 #include "tapegrad/core/creation.hpp"
 #include "tapegrad/ops/elementwise.hpp"
 #include "tapegrad/ops/reduce.hpp"
@@ -70,6 +71,18 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
   // Entries are addressed by index below; nothing may compact the tape until the pass ends.
   Tape::BackwardScope in_backward(tp);
   Scratch scratch;
+  // Observers see the pass begin and end, failures included.
+  struct PassNotice {
+    bool on = autograd::observing();
+    PassNotice() {
+      if (on)
+        for (autograd::Observer* o : autograd::observers()) o->pass_begin();
+    }
+    ~PassNotice() {
+      if (on)
+        for (autograd::Observer* o : autograd::observers()) o->pass_end();
+    }
+  } pass_notice;
 
   // Seeds.
   for (std::size_t i = 0; i < outputs.size(); ++i) {
@@ -172,7 +185,17 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
         out->bw_grad = autograd::run_grad_hooks(out.get(), Tensor(out->bw_grad)).impl_ptr();
       Tensor gout(out->bw_grad);
       Tensor out_t(out);
-      TensorList grads = fn(gout, out_t);
+      TensorList grads;
+      if (!autograd::observing()) {
+        grads = fn(gout, out_t);
+      } else {
+        // Ops the backward function calls are attributed to this entry's forward call.
+        autograd::BackwardEntryScope entry_scope(entries[i]);
+        for (autograd::Observer* o : autograd::observers()) o->backward_begin(entries[i], i, gout);
+        grads = fn(gout, out_t);
+        for (autograd::Observer* o : autograd::observers())
+          o->backward_end(entries[i], i, gout, grads);
+      }
       if (grads.size() != inputs_i.size())
         fail("internal: backward of '{}' returned {} gradients for {} inputs", name, grads.size(),
              inputs_i.size());

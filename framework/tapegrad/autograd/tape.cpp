@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "tapegrad/autograd/observe.hpp"
+
 namespace tg {
 
 Tape& tape() {
@@ -9,10 +11,21 @@ Tape& tape() {
   return t;
 }
 
-Tape::~Tape() { clear(); }
+Tape::~Tape() {
+  dying_ = true;
+  clear();
+}
+
+void Tape::save(TapeEntry& e, const std::shared_ptr<Storage>& st, int input) {
+  if (st->saved_count++ == 0) saved_bytes_ += st->nbytes;
+  e.saved.push_back({st, st->version, input});
+}
 
 void Tape::release(TapeEntry& e) {
-  for (auto& s : e.saved) --s.storage->saved_count;
+  if (autograd::observing() && e.backward && !dying_)
+    for (autograd::Observer* o : autograd::observers()) o->released(e);
+  for (auto& s : e.saved)
+    if (--s.storage->saved_count == 0) saved_bytes_ -= s.storage->nbytes;
   e.saved.clear();
   e.backward = nullptr;
   e.inputs.clear();
@@ -98,15 +111,9 @@ void record_entry(const char* name, TensorList inputs, const Tensor& out, const 
     e.needs_grad[i] = inputs[i].defined() && inputs[i].requires_grad();
   for (std::size_t i = 0; i < inputs.size() && i < 64; ++i) {
     if (!(opts.saved_inputs >> i & 1) || !inputs[i].defined()) continue;
-    const auto& st = inputs[i].storage();
-    ++st->saved_count;
-    e.saved.push_back({st, st->version, static_cast<int>(i)});
+    tp.save(e, inputs[i].storage(), static_cast<int>(i));
   }
-  if (opts.saves_output) {
-    const auto& st = out.storage();
-    ++st->saved_count;
-    e.saved.push_back({st, st->version, -1});
-  }
+  if (opts.saves_output) tp.save(e, out.storage(), -1);
   e.inputs = std::move(inputs);
   e.output = out.impl_ptr();
   e.output_id = out.id();
@@ -116,7 +123,15 @@ void record_entry(const char* name, TensorList inputs, const Tensor& out, const 
   e.backward = std::move(fn);
   out.impl()->requires_grad = true;
   out.impl()->creator_seq = e.seq;
+  if (!autograd::observing()) {
+    tp.push(std::move(e));
+    return;
+  }
+  e.loc = autograd::current_location();
+  e.module = autograd::current_module();
   tp.push(std::move(e));
+  const std::size_t index = tp.size() - 1;
+  for (autograd::Observer* o : autograd::observers()) o->recorded(tp[index], index, out);
 }
 
 }  // namespace autograd

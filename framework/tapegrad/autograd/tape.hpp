@@ -11,6 +11,7 @@
 // prunes itself whenever it has doubled in size since the last prune.
 #include <cstdint>
 #include <memory>
+#include <source_location>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@
 #include "tapegrad/core/tensor.hpp"
 
 namespace tg {
+
+namespace autograd {
+struct ModuleInfo;  // autograd/observe.hpp
+}
 
 // The backward of one op (BackwardFn, autograd/backward_fn.hpp): receives the gradient of the
 // output and the output itself (so formulas such as tanh' = 1 - y^2 can use y without the entry
@@ -51,6 +56,10 @@ struct TapeEntry {
   std::vector<Saved> saved;
   bool fused = false;
   BackwardFn backward;
+  // Filled only while an observer (anomaly mode, the profiler) is installed: where the forward
+  // call that recorded this entry was made, and the module it ran in.
+  std::source_location loc{};
+  const autograd::ModuleInfo* module = nullptr;
 };
 
 class Tape {
@@ -72,10 +81,14 @@ class Tape {
   std::size_t prune();
   // One line per entry: index, op, input ids and shapes, output id and shape.
   std::string to_string() const;
+  // Bytes of the distinct storages that entries on this tape hold for their backward.
+  std::size_t saved_bytes() const { return saved_bytes_; }
 
   // --- used by ops (via record) and by the engine
   std::vector<TapeEntry>& mutable_entries() { return entries_; }
   void push(TapeEntry&& e);
+  // Adds a saved tensor's storage to e (counted in saved_bytes() once per distinct storage).
+  void save(TapeEntry& e, const std::shared_ptr<Storage>& st, int input);
   // Removes the entries whose flag is set, releasing what they saved.
   void erase_marked(const std::vector<char>& marked);
   std::uint64_t next_seq() { return ++seq_; }
@@ -92,8 +105,10 @@ class Tape {
   };
 
  private:
-  static void release(TapeEntry& e);
+  void release(TapeEntry& e);
   std::vector<TapeEntry> entries_;
+  std::size_t saved_bytes_ = 0;
+  bool dying_ = false;  // thread exit: the observers may be gone already
   std::uint64_t seq_ = 0;
   std::size_t prune_at_ = 4096;
   int in_backward_ = 0;

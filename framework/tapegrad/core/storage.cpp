@@ -183,7 +183,14 @@ CachingAllocator& allocator() {
 
 }  // namespace
 
+namespace {
+thread_local std::uint64_t t_allocated = 0;
+}
+
+std::uint64_t thread_allocated_bytes() { return t_allocated; }
+
 void* aligned_alloc_bytes(std::size_t nbytes) {
+  t_allocated += nbytes;
   if (nbytes > kMaxBytes)
     fail("allocation of {} bytes refused: more than the 1 TiB limit (is a shape corrupt?)", nbytes);
   void* p = allocator().allocate(nbytes);

@@ -52,5 +52,8 @@ MemoryStats memory_stats();
 void empty_cache();
 // Starts peak_in_use_bytes again from the current in_use_bytes.
 void reset_peak_memory_stats();
+// Bytes this thread has requested from aligned_alloc_bytes since it started (never decreases;
+// the profiler charges the difference to the op in progress).
+std::uint64_t thread_allocated_bytes();
 
 }  // namespace tg

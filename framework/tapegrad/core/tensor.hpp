@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <vector>
 
 #include "tapegrad/core/dtype.hpp"
@@ -125,27 +126,36 @@ class Tensor {
   HookHandle register_post_accumulate_grad_hook(std::function<void(const Tensor& leaf)> fn) const;
 
   // --- copies and conversions
-  Tensor contiguous() const;
-  Tensor clone() const;
-  Tensor to(DType dtype) const;
+  Tensor contiguous(std::source_location loc = std::source_location::current()) const;
+  Tensor clone(std::source_location loc = std::source_location::current()) const;
+  Tensor to(DType dtype, std::source_location loc = std::source_location::current()) const;
 
   // --- views and shape ops (differentiable; defined in ops/shape.cpp)
-  Tensor view(const Shape& shape) const;
-  Tensor reshape(const Shape& shape) const;
-  Tensor flatten(std::int64_t start_dim = 0, std::int64_t end_dim = -1) const;
-  Tensor transpose(std::int64_t d0, std::int64_t d1) const;
-  Tensor t() const;  // 2-D transpose
-  Tensor permute(const std::vector<std::int64_t>& dims) const;
-  Tensor squeeze() const;
-  Tensor squeeze(std::int64_t dim) const;
-  Tensor unsqueeze(std::int64_t dim) const;
-  Tensor expand(const Shape& shape) const;
-  Tensor slice(std::int64_t dim, std::int64_t start, std::int64_t end, std::int64_t step = 1) const;
-  Tensor narrow(std::int64_t dim, std::int64_t start, std::int64_t length) const;
+  Tensor view(const Shape& shape, std::source_location loc = std::source_location::current()) const;
+  Tensor reshape(const Shape& shape,
+                 std::source_location loc = std::source_location::current()) const;
+  Tensor flatten(std::int64_t start_dim = 0, std::int64_t end_dim = -1,
+                 std::source_location loc = std::source_location::current()) const;
+  Tensor transpose(std::int64_t d0, std::int64_t d1,
+                   std::source_location loc = std::source_location::current()) const;
+  Tensor t(std::source_location loc = std::source_location::current()) const;  // 2-D transpose
+  Tensor permute(const std::vector<std::int64_t>& dims,
+                 std::source_location loc = std::source_location::current()) const;
+  Tensor squeeze(std::source_location loc = std::source_location::current()) const;
+  Tensor squeeze(std::int64_t dim,
+                 std::source_location loc = std::source_location::current()) const;
+  Tensor unsqueeze(std::int64_t dim,
+                   std::source_location loc = std::source_location::current()) const;
+  Tensor expand(const Shape& shape,
+                std::source_location loc = std::source_location::current()) const;
+  Tensor slice(std::int64_t dim, std::int64_t start, std::int64_t end, std::int64_t step = 1,
+               std::source_location loc = std::source_location::current()) const;
+  Tensor narrow(std::int64_t dim, std::int64_t start, std::int64_t length,
+                std::source_location loc = std::source_location::current()) const;
 
   // --- common reductions as methods (defined in ops/)
-  Tensor sum() const;
-  Tensor mean() const;
+  Tensor sum(std::source_location loc = std::source_location::current()) const;
+  Tensor mean(std::source_location loc = std::source_location::current()) const;
 
   // --- in-place (no tape). Refused on a leaf that requires grad while grad mode is on, and on
   // any tensor whose storage the tape saved for a pending backward.

@@ -2,6 +2,7 @@
 // Loss modules (thin wrappers over ops/nn.hpp) and explicit regularisation terms.
 #include <vector>
 
+#include "tapegrad/autograd/observe.hpp"
 #include "tapegrad/nn/module.hpp"
 #include "tapegrad/ops/nn.hpp"
 
@@ -12,7 +13,11 @@ class Loss : public Module {
  public:
   using Module::Module;
   virtual Tensor forward(const Tensor& input, const Tensor& target) = 0;
-  Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
+  Tensor operator()(const Tensor& input, const Tensor& target,
+                    std::source_location loc = std::source_location::current()) {
+    const autograd::ModuleScope scope(*this, loc);
+    return forward(input, target);
+  }
   using Module::forward;
 };
 

@@ -1,5 +1,7 @@
 #include "tapegrad/nn/module.hpp"
 
+#include "tapegrad/autograd/observe.hpp"
+
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -159,7 +161,8 @@ HookHandle Module::register_full_backward_hook(BackwardHook fn) {
   return add_hook(hooks_, &detail::ModuleHooks::backward, std::move(fn), false);
 }
 
-Tensor Module::operator()(const Tensor& x_in) {
+Tensor Module::operator()(const Tensor& x_in, std::source_location loc) {
+  const autograd::ModuleScope scope(*this, loc);
   const bool own = hooks_ && !hooks_->empty();
   if (!own && g_hook_count.load(std::memory_order_relaxed) == 0) {
     Tensor y = forward(x_in);

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include <source_location>
+
 #include "tapegrad/autograd/hooks.hpp"
 #include "tapegrad/core/tensor.hpp"
 
@@ -49,7 +51,8 @@ class Module {
   // The computation. Call a module through operator(), which also runs the hooks and feeds
   // summary().
   virtual Tensor forward(const Tensor& x);
-  Tensor operator()(const Tensor& x);
+  // `loc` is where the call was made (anomaly mode and the profiler report it).
+  Tensor operator()(const Tensor& x, std::source_location loc = std::source_location::current());
 
   // --- hooks, run by operator() (see the types above). A backward hook runs during backward()
   // when the gradient with respect to the module's input is known; the module must still exist.

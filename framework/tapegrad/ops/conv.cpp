@@ -6,6 +6,8 @@
 // (G is the incoming gradient of each op's output; all follow from <G, A(u, v)> identities.)
 #include "tapegrad/ops/conv.hpp"
 
+#include "tapegrad/autograd/observe.hpp"
+
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -89,6 +91,12 @@ kernels::Conv2dGeometry geometry(const char* op, const Shape& xs, const Shape& w
 
 Shape output_shape(const kernels::Conv2dGeometry& g) { return {g.N, g.Co, g.OH, g.OW}; }
 
+// Multiply-adds of the direct convolution, times 2 (the profiler's convention, as PyTorch's:
+// the Winograd path does fewer).
+double conv_flops(const kernels::Conv2dGeometry& g) {
+  return 2.0 * static_cast<double>(g.N) * g.Co * g.OH * g.OW * (g.C / g.groups) * g.kH * g.kW;
+}
+
 void check_pair(const Tensor& a, const Tensor& b, const char* op, const char* wa, const char* wb) {
   detail::check_defined(a, op, wa);
   detail::check_defined(b, op, wb);
@@ -137,6 +145,7 @@ std::tuple<Tensor, Tensor, Tensor> kernel_grads(const Tensor& cols, const Tensor
   Tensor gb = with_bias ? Tensor::empty({g.Co}, x.dtype()) : Tensor();
   const Tensor gc = contig(gy), xc = cols.defined() ? Tensor() : contig(x);
   const Tensor wc = fused ? contig(w) : Tensor();
+  autograd::note_flops(conv_flops(g) * (fused ? 2 : 1));
   detail::dispatch_floating(x.dtype(), "conv2d_weight_grad", [&](auto tag) {
     using T = decltype(tag);
     T* b = with_bias ? gb.data_ptr<T>() : nullptr;
@@ -155,7 +164,9 @@ std::tuple<Tensor, Tensor, Tensor> kernel_grads(const Tensor& cols, const Tensor
 
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Conv2dOptions o) {
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Conv2dOptions o,
+              std::source_location loc) {
+  const autograd::OpScope op_scope("conv2d", loc);
   check_pair(x, w, "conv2d", "input", "weight");
   if (x.dim() == 3) return squeeze(conv2d(unsqueeze(x, 0), w, b, o), 0);
   const kernels::Conv2dGeometry g = geometry("conv2d", x.shape(), w.shape(), o);
@@ -178,6 +189,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Conv2dOptions o
     cols = Tensor::empty({kernels::conv2d_columns_size(g)}, x.dtype());
   {
     const Tensor xc = contig(x), wc = contig(w), bc = b.defined() ? contig(b) : Tensor();
+    autograd::note_flops(conv_flops(g));
     detail::dispatch_floating(x.dtype(), "conv2d", [&](auto tag) {
       using T = decltype(tag);
       kernels::conv2d_forward<T>(xc.data_ptr<T>(), wc.data_ptr<T>(),
@@ -210,7 +222,9 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Conv2dOptions o
   return out;
 }
 
-Tensor conv2d_input_grad(const Tensor& gy, const Tensor& w, const Shape& x_shape, Conv2dOptions o) {
+Tensor conv2d_input_grad(const Tensor& gy, const Tensor& w, const Shape& x_shape, Conv2dOptions o,
+                         std::source_location loc) {
+  const autograd::OpScope op_scope("conv2d_input_grad", loc);
   const char* op = "conv2d_input_grad";
   check_pair(gy, w, op, "grad_output", "weight");
   const kernels::Conv2dGeometry g = geometry(op, x_shape, w.shape(), o);
@@ -221,6 +235,7 @@ Tensor conv2d_input_grad(const Tensor& gy, const Tensor& w, const Shape& x_shape
   Tensor out = Tensor::empty(x_shape, gy.dtype());
   {
     const Tensor gc = contig(gy), wc = contig(w);
+    autograd::note_flops(conv_flops(g));
     detail::dispatch_floating(gy.dtype(), op, [&](auto tag) {
       using T = decltype(tag);
       kernels::conv2d_backward_input<T>(gc.data_ptr<T>(), wc.data_ptr<T>(), g, out.data_ptr<T>());
@@ -235,8 +250,9 @@ Tensor conv2d_input_grad(const Tensor& gy, const Tensor& w, const Shape& x_shape
   return out;
 }
 
-Tensor conv2d_weight_grad(const Tensor& x, const Tensor& gy, const Shape& w_shape,
-                          Conv2dOptions o) {
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& gy, const Shape& w_shape, Conv2dOptions o,
+                          std::source_location loc) {
+  const autograd::OpScope op_scope("conv2d_weight_grad", loc);
   const char* op = "conv2d_weight_grad";
   check_pair(x, gy, op, "input", "grad_output");
   const kernels::Conv2dGeometry g = geometry(op, x.shape(), w_shape, o);
@@ -247,6 +263,7 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& gy, const Shape& w_shap
   Tensor out = Tensor::empty(w_shape, x.dtype());
   {
     const Tensor xc = contig(x), gc = contig(gy);
+    autograd::note_flops(conv_flops(g));
     detail::dispatch_floating(x.dtype(), op, [&](auto tag) {
       using T = decltype(tag);
       kernels::conv2d_backward_weight<T>(xc.data_ptr<T>(), gc.data_ptr<T>(), g, out.data_ptr<T>());

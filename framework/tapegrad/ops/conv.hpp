@@ -8,6 +8,8 @@
 #include <array>
 #include <cstdint>
 
+#include <source_location>
+
 #include "tapegrad/core/tensor.hpp"
 
 namespace tg {
@@ -19,15 +21,18 @@ struct Conv2dOptions {
 
 // x [N, C_in, H, W] (or unbatched [C_in, H, W]), w [C_out, C_in / groups, kH, kW], b [C_out]
 // (optional). Output [N, C_out, OH, OW] with OH = (H + 2*pad - dil*(kH-1) - 1) / stride + 1.
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b = {}, Conv2dOptions o = {});
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b = {}, Conv2dOptions o = {},
+              std::source_location loc = std::source_location::current());
 
 // The gradient of sum(conv2d(x, w) * g) with respect to x, for an x of shape x_shape (4-D):
 // a transposed convolution of g with w (col2im of W^T g).
 Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, const Shape& x_shape,
-                         Conv2dOptions o = {});
+                         Conv2dOptions o = {},
+                         std::source_location loc = std::source_location::current());
 // The gradient of sum(conv2d(x, w) * g) with respect to w, for a w of shape w_shape:
 // g * cols(x)^T summed over the batch.
 Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, const Shape& w_shape,
-                          Conv2dOptions o = {});
+                          Conv2dOptions o = {},
+                          std::source_location loc = std::source_location::current());
 
 }  // namespace tg

@@ -1,4 +1,5 @@
 // contiguous(), clone() and to(dtype): the copies, with their (identity-like) backward.
+#include "tapegrad/autograd/observe.hpp"
 #include "tapegrad/ops/detail.hpp"
 
 namespace tg {
@@ -28,23 +29,26 @@ Tensor copy_to_contiguous(const Tensor& src, DType to) {
 }
 }  // namespace detail
 
-Tensor Tensor::contiguous() const {
+Tensor Tensor::contiguous(std::source_location loc) const {
   if (is_contiguous()) return *this;
+  const autograd::OpScope op_scope("contiguous", loc);
   Tensor out = detail::copy_to_contiguous(*this, dtype());
   autograd::record("contiguous", {*this}, out, {},
                    [](const Tensor& g, const Tensor&) { return TensorList{g}; });
   return out;
 }
 
-Tensor Tensor::clone() const {
+Tensor Tensor::clone(std::source_location loc) const {
+  const autograd::OpScope op_scope("clone", loc);
   Tensor out = detail::copy_to_contiguous(*this, dtype());
   autograd::record("clone", {*this}, out, {},
                    [](const Tensor& g, const Tensor&) { return TensorList{g}; });
   return out;
 }
 
-Tensor Tensor::to(DType d) const {
+Tensor Tensor::to(DType d, std::source_location loc) const {
   if (d == dtype()) return *this;
+  const autograd::OpScope op_scope("to", loc);
   Tensor out = detail::copy_to_contiguous(*this, d);
   const DType from = dtype();
   if (is_floating(from))

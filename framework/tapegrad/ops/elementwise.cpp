@@ -2,6 +2,8 @@
 // ops so that it can itself be recorded (create_graph).
 #include "tapegrad/ops/elementwise.hpp"
 
+#include "tapegrad/autograd/observe.hpp"
+
 #include <cmath>
 #include <numbers>
 
@@ -17,14 +19,16 @@ using detail::scalar_like;
 
 // ---------------------------------------------------------------- arithmetic
 
-Tensor add(const Tensor& a, const Tensor& b) {
+Tensor add(const Tensor& a, const Tensor& b, std::source_location loc) {
+  const autograd::OpScope op_scope("add", loc);
   Tensor out = map_binary(
       a, b, "add", [](auto x, auto y) { return x + y; }, true);
   record("add", {a, b}, out, {}, [](const Tensor& g, const Tensor&) { return TensorList{g, g}; });
   return out;
 }
 
-Tensor sub(const Tensor& a, const Tensor& b) {
+Tensor sub(const Tensor& a, const Tensor& b, std::source_location loc) {
+  const autograd::OpScope op_scope("sub", loc);
   Tensor out = map_binary(
       a, b, "sub", [](auto x, auto y) { return x - y; }, true);
   record("sub", {a, b}, out, {}, [](const Tensor& g, const Tensor&) {
@@ -33,7 +37,8 @@ Tensor sub(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor mul(const Tensor& a, const Tensor& b) {
+Tensor mul(const Tensor& a, const Tensor& b, std::source_location loc) {
+  const autograd::OpScope op_scope("mul", loc);
   Tensor out = map_binary(
       a, b, "mul", [](auto x, auto y) { return x * y; }, true);
   record("mul", {a, b}, out, {.saved_inputs = saved(0, 1)}, [a, b](const Tensor& g, const Tensor&) {
@@ -43,7 +48,8 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor div(const Tensor& a, const Tensor& b) {
+Tensor div(const Tensor& a, const Tensor& b, std::source_location loc) {
+  const autograd::OpScope op_scope("div", loc);
   Tensor out = map_binary(a, b, "div", [](auto x, auto y) { return x / y; });
   record("div", {a, b}, out, {.saved_inputs = saved(0, 1)}, [a, b](const Tensor& g, const Tensor&) {
     return TensorList{a.requires_grad() ? div(g, b) : Tensor(),
@@ -52,13 +58,26 @@ Tensor div(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor add(const Tensor& a, double b) { return add(a, scalar_like(b, a.dtype())); }
-Tensor sub(const Tensor& a, double b) { return sub(a, scalar_like(b, a.dtype())); }
-Tensor mul(const Tensor& a, double b) { return mul(a, scalar_like(b, a.dtype())); }
-Tensor div(const Tensor& a, double b) { return div(a, scalar_like(b, a.dtype())); }
-Tensor operator/(double a, const Tensor& b) { return div(scalar_like(a, b.dtype()), b); }
+Tensor add(const Tensor& a, double b, std::source_location loc) {
+  const autograd::OpScope op_scope("add", loc);
+  return add(a, scalar_like(b, a.dtype()));
+}
+Tensor sub(const Tensor& a, double b, std::source_location loc) {
+  const autograd::OpScope op_scope("sub", loc);
+  return sub(a, scalar_like(b, a.dtype()));
+}
+Tensor mul(const Tensor& a, double b, std::source_location loc) {
+  const autograd::OpScope op_scope("mul", loc);
+  return mul(a, scalar_like(b, a.dtype()));
+}
+Tensor div(const Tensor& a, double b, std::source_location loc) {
+  const autograd::OpScope op_scope("div", loc);
+  return div(a, scalar_like(b, a.dtype()));
+}
+Tensor operator/(double a, LocatedTensor b) { return div(scalar_like(a, b.t.dtype()), b.t, b.loc); }
 
-Tensor neg(const Tensor& a) {
+Tensor neg(const Tensor& a, std::source_location loc) {
+  const autograd::OpScope op_scope("neg", loc);
   detail::check_defined(a, "neg");
   Tensor out = is_floating(a.dtype()) ? map_unary(a, "neg", [](auto x) { return -x; })
                                       : map_binary(
@@ -68,7 +87,8 @@ Tensor neg(const Tensor& a) {
   return out;
 }
 
-Tensor pow(const Tensor& a, const Tensor& e) {
+Tensor pow(const Tensor& a, const Tensor& e, std::source_location loc) {
+  const autograd::OpScope op_scope("pow", loc);
   Tensor out = map_binary(a, e, "pow", [](auto x, auto y) { return std::pow(x, y); });
   record("pow", {a, e}, out, {.saved_inputs = saved(0, 1), .saves_output = true},
          [a, e](const Tensor& g, const Tensor& y) {
@@ -88,7 +108,8 @@ Tensor pow(const Tensor& a, const Tensor& e) {
   return out;
 }
 
-Tensor pow(const Tensor& a, double p) {
+Tensor pow(const Tensor& a, double p, std::source_location loc) {
+  const autograd::OpScope op_scope("pow", loc);
   Tensor out =
       map_unary(a, "pow", [p](auto x) { return static_cast<decltype(x)>(std::pow(x, p)); });
   record("pow", {a}, out, {.saved_inputs = saved(0)}, [a, p](const Tensor& g, const Tensor&) {
@@ -98,7 +119,8 @@ Tensor pow(const Tensor& a, double p) {
   return out;
 }
 
-Tensor pow(double base, const Tensor& e) {
+Tensor pow(double base, const Tensor& e, std::source_location loc) {
+  const autograd::OpScope op_scope("pow", loc);
   Tensor out =
       map_unary(e, "pow", [base](auto x) { return static_cast<decltype(x)>(std::pow(base, x)); });
   record("pow", {e}, out, {.saves_output = true}, [base](const Tensor& g, const Tensor& y) {
@@ -107,39 +129,47 @@ Tensor pow(double base, const Tensor& e) {
   return out;
 }
 
-Tensor square(const Tensor& a) { return mul(a, a); }
+Tensor square(const Tensor& a, std::source_location loc) {
+  const autograd::OpScope op_scope("square", loc);
+  return mul(a, a);
+}
 
 // ---------------------------------------------------------------- unary math
 
-Tensor exp(const Tensor& a) {
+Tensor exp(const Tensor& a, std::source_location loc) {
+  const autograd::OpScope op_scope("exp", loc);
   Tensor out = map_unary(a, "exp", [](auto x) { return std::exp(x); });
   record("exp", {a}, out, {.saves_output = true},
          [](const Tensor& g, const Tensor& y) { return TensorList{mul(g, y)}; });
   return out;
 }
 
-Tensor log(const Tensor& a) {
+Tensor log(const Tensor& a, std::source_location loc) {
+  const autograd::OpScope op_scope("log", loc);
   Tensor out = map_unary(a, "log", [](auto x) { return std::log(x); });
   record("log", {a}, out, {.saved_inputs = saved(0)},
          [a](const Tensor& g, const Tensor&) { return TensorList{div(g, a)}; });
   return out;
 }
 
-Tensor log1p(const Tensor& a) {
+Tensor log1p(const Tensor& a, std::source_location loc) {
+  const autograd::OpScope op_scope("log1p", loc);
   Tensor out = map_unary(a, "log1p", [](auto x) { return std::log1p(x); });
   record("log1p", {a}, out, {.saved_inputs = saved(0)},
          [a](const Tensor& g, const Tensor&) { return TensorList{div(g, add(a, 1.0))}; });
   return out;
 }
 
-Tensor sqrt(const Tensor& a) {
+Tensor sqrt(const Tensor& a, std::source_location loc) {
+  const autograd::OpScope op_scope("sqrt", loc);
   Tensor out = map_unary(a, "sqrt", [](auto x) { return std::sqrt(x); });
   record("sqrt", {a}, out, {.saves_output = true},
          [](const Tensor& g, const Tensor& y) { return TensorList{div(g, mul(y, 2.0))}; });
   return out;
 }
 
-Tensor rsqrt(const Tensor& a) {
+Tensor rsqrt(const Tensor& a, std::source_location loc) {
+  const autograd::OpScope op_scope("rsqrt", loc);
   Tensor out = map_unary(a, "rsqrt", [](auto x) { return decltype(x)(1) / std::sqrt(x); });
   record("rsqrt", {a}, out, {.saves_output = true}, [](const Tensor& g, const Tensor& y) {
     return TensorList{mul(g, mul(mul(y, mul(y, y)), -0.5))};
@@ -147,28 +177,32 @@ Tensor rsqrt(const Tensor& a) {
   return out;
 }
 
-Tensor abs(const Tensor& a) {
+Tensor abs(const Tensor& a, std::source_location loc) {
+  const autograd::OpScope op_scope("abs", loc);
   Tensor out = map_unary(a, "abs", [](auto x) { return std::abs(x); });
   record("abs", {a}, out, {.saved_inputs = saved(0)},
          [a](const Tensor& g, const Tensor&) { return TensorList{mul(g, sign(a))}; });
   return out;
 }
 
-Tensor sin(const Tensor& a) {
+Tensor sin(const Tensor& a, std::source_location loc) {
+  const autograd::OpScope op_scope("sin", loc);
   Tensor out = map_unary(a, "sin", [](auto x) { return std::sin(x); });
   record("sin", {a}, out, {.saved_inputs = saved(0)},
          [a](const Tensor& g, const Tensor&) { return TensorList{mul(g, cos(a))}; });
   return out;
 }
 
-Tensor cos(const Tensor& a) {
+Tensor cos(const Tensor& a, std::source_location loc) {
+  const autograd::OpScope op_scope("cos", loc);
   Tensor out = map_unary(a, "cos", [](auto x) { return std::cos(x); });
   record("cos", {a}, out, {.saved_inputs = saved(0)},
          [a](const Tensor& g, const Tensor&) { return TensorList{neg(mul(g, sin(a)))}; });
   return out;
 }
 
-Tensor tanh(const Tensor& a) {
+Tensor tanh(const Tensor& a, std::source_location loc) {
+  const autograd::OpScope op_scope("tanh", loc);
   Tensor out = map_unary(a, "tanh", [](auto x) { return std::tanh(x); });
   record("tanh", {a}, out, {.saves_output = true}, [](const Tensor& g, const Tensor& y) {
     return TensorList{mul(g, sub(scalar_like(1, y.dtype()), mul(y, y)))};
@@ -176,7 +210,8 @@ Tensor tanh(const Tensor& a) {
   return out;
 }
 
-Tensor sigmoid(const Tensor& a) {
+Tensor sigmoid(const Tensor& a, std::source_location loc) {
+  const autograd::OpScope op_scope("sigmoid", loc);
   Tensor out = map_unary(a, "sigmoid", [](auto x) {
     using T = decltype(x);
     // Split by sign so exp never overflows.
@@ -190,7 +225,8 @@ Tensor sigmoid(const Tensor& a) {
   return out;
 }
 
-Tensor relu(const Tensor& a) {
+Tensor relu(const Tensor& a, std::source_location loc) {
+  const autograd::OpScope op_scope("relu", loc);
   // NaN propagates, as PyTorch: hiding it would hide a diverged run.
   Tensor out =
       map_unary(a, "relu", [](auto x) { return x > 0 || std::isnan(x) ? x : decltype(x)(0); });
@@ -199,7 +235,8 @@ Tensor relu(const Tensor& a) {
   return out;
 }
 
-Tensor erf(const Tensor& a) {
+Tensor erf(const Tensor& a, std::source_location loc) {
+  const autograd::OpScope op_scope("erf", loc);
   Tensor out = map_unary(a, "erf", [](auto x) { return std::erf(x); });
   record("erf", {a}, out, {.saved_inputs = saved(0)}, [a](const Tensor& g, const Tensor&) {
     return TensorList{mul(g, mul(exp(neg(mul(a, a))), 2.0 / std::sqrt(std::numbers::pi)))};
@@ -209,7 +246,8 @@ Tensor erf(const Tensor& a) {
 
 // ---------------------------------------------------------------- clamping and selection
 
-Tensor clamp(const Tensor& a, double lo, double hi) {
+Tensor clamp(const Tensor& a, double lo, double hi, std::source_location loc) {
+  const autograd::OpScope op_scope("clamp", loc);
   if (std::isnan(lo) || std::isnan(hi)) fail("clamp: min and max must not be NaN");
   if (lo > hi) fail("clamp: min ({}) must be <= max ({})", lo, hi);
   Tensor out = map_unary(a, "clamp", [lo, hi](auto x) {
@@ -222,8 +260,14 @@ Tensor clamp(const Tensor& a, double lo, double hi) {
          });
   return out;
 }
-Tensor clamp_min(const Tensor& a, double lo) { return clamp(a, lo, INFINITY); }
-Tensor clamp_max(const Tensor& a, double hi) { return clamp(a, -INFINITY, hi); }
+Tensor clamp_min(const Tensor& a, double lo, std::source_location loc) {
+  const autograd::OpScope op_scope("clamp_min", loc);
+  return clamp(a, lo, INFINITY);
+}
+Tensor clamp_max(const Tensor& a, double hi, std::source_location loc) {
+  const autograd::OpScope op_scope("clamp_max", loc);
+  return clamp(a, -INFINITY, hi);
+}
 
 namespace {
 // Share of the gradient that goes to `a` in maximum/minimum: 1, 0, or 1/2 at a tie.
@@ -233,7 +277,8 @@ Tensor tie_share(const Tensor& a, const Tensor& b, bool is_max) {
 }
 }  // namespace
 
-Tensor maximum(const Tensor& a, const Tensor& b) {
+Tensor maximum(const Tensor& a, const Tensor& b, std::source_location loc) {
+  const autograd::OpScope op_scope("maximum", loc);
   Tensor out =
       map_binary(a, b, "maximum", [](auto x, auto y) { return x > y || std::isnan(x) ? x : y; });
   record("maximum", {a, b}, out, {.saved_inputs = saved(0, 1)},
@@ -244,7 +289,8 @@ Tensor maximum(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor minimum(const Tensor& a, const Tensor& b) {
+Tensor minimum(const Tensor& a, const Tensor& b, std::source_location loc) {
+  const autograd::OpScope op_scope("minimum", loc);
   Tensor out =
       map_binary(a, b, "minimum", [](auto x, auto y) { return x < y || std::isnan(x) ? x : y; });
   record("minimum", {a, b}, out, {.saved_inputs = saved(0, 1)},
@@ -255,7 +301,8 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, std::source_location loc) {
+  const autograd::OpScope op_scope("where", loc);
   detail::check_defined(cond, "where", "condition");
   detail::check_same_dtype(a, b, "where");
   const Tensor c = cond.dtype() == a.dtype() ? cond : cond.to(a.dtype());
@@ -270,7 +317,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 
 // ---------------------------------------------------------------- not differentiable
 
-Tensor sign(const Tensor& a) {
+Tensor sign(const Tensor& a, std::source_location loc) {
+  const autograd::OpScope op_scope("sign", loc);
   detail::check_defined(a, "sign");
   return map_binary(
       a, scalar_like(0, a.dtype()), "sign", [](auto x, auto z) { return (x > z) - (x < z); }, true);
@@ -282,16 +330,18 @@ namespace {
 bool exact_int64(double b) { return b == std::trunc(b) && b >= -0x1p63 && b < 0x1p63; }
 }  // namespace
 
-#define TG_COMPARE(NAME, OP)                                               \
-  Tensor NAME(const Tensor& a, const Tensor& b) {                          \
-    return map_binary(                                                     \
-        a, b, #NAME, [](auto x, auto y) { return x OP y ? 1 : 0; }, true); \
-  }                                                                        \
-  Tensor NAME(const Tensor& a, double b) {                                 \
-    detail::check_defined(a, #NAME);                                       \
-    if (a.dtype() == DType::Int64 && !exact_int64(b))                      \
-      return NAME(a.to(DType::Float64), b).to(DType::Int64);               \
-    return NAME(a, scalar_like(b, a.dtype()));                             \
+#define TG_COMPARE(NAME, OP)                                                \
+  Tensor NAME(const Tensor& a, const Tensor& b, std::source_location loc) { \
+    const autograd::OpScope op_scope(#NAME, loc);                           \
+    return map_binary(                                                      \
+        a, b, #NAME, [](auto x, auto y) { return x OP y ? 1 : 0; }, true);  \
+  }                                                                         \
+  Tensor NAME(const Tensor& a, double b, std::source_location loc) {        \
+    const autograd::OpScope op_scope(#NAME, loc);                           \
+    detail::check_defined(a, #NAME);                                        \
+    if (a.dtype() == DType::Int64 && !exact_int64(b))                       \
+      return NAME(a.to(DType::Float64), b).to(DType::Int64);                \
+    return NAME(a, scalar_like(b, a.dtype()));                              \
   }
 TG_COMPARE(eq, ==)
 TG_COMPARE(ne, !=)

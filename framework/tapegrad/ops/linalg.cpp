@@ -1,5 +1,7 @@
 #include "tapegrad/ops/linalg.hpp"
 
+#include "tapegrad/autograd/observe.hpp"
+
 #include "tapegrad/kernels/gemm.hpp"
 #include "tapegrad/ops/detail.hpp"
 #include "tapegrad/ops/shape.hpp"
@@ -67,6 +69,7 @@ Tensor matmul_nd(const Tensor& a_in, const Tensor& b_in) {
   };
   const Shape sta = batch_strides(a, ba), stb = batch_strides(b, bb);
   const std::int64_t nbatch = numel_of(batch);
+  autograd::note_flops(2.0 * static_cast<double>(M) * N * K * nbatch);
   dispatch(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_same_v<T, std::int64_t>) {
@@ -103,7 +106,8 @@ Tensor matmul_nd(const Tensor& a_in, const Tensor& b_in) {
 
 }  // namespace
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
+Tensor matmul(const Tensor& a, const Tensor& b, std::source_location loc) {
+  const autograd::OpScope op_scope("matmul", loc);
   detail::check_defined(a, "matmul", "first input");
   detail::check_defined(b, "matmul", "second input");
   detail::check_same_dtype(a, b, "matmul");
@@ -144,6 +148,7 @@ void mm_into(const Tensor& a_in, bool trans_a, const Tensor& b_in, bool trans_b,
   if (b.shape()[trans_b ? 1 : 0] != K || out.shape() != Shape{M, N} || !out.is_contiguous())
     fail("internal: mm_into shapes {}{} x {}{} -> {}", shape_str(a.shape()), trans_a ? "^T" : "",
          shape_str(b.shape()), trans_b ? "^T" : "", shape_str(out.shape()));
+  autograd::note_flops(2.0 * static_cast<double>(M) * N * K);
   dispatch_floating(out.dtype(), "mm", [&](auto tag) {
     using T = decltype(tag);
     kernels::gemm<T>(la != trans_a, lb != trans_b, M, N, K, T(1), a.data_ptr<T>(), lda,

@@ -1,4 +1,6 @@
 #pragma once
+#include <source_location>
+
 #include "tapegrad/core/tensor.hpp"
 
 namespace tg {
@@ -6,7 +8,8 @@ namespace tg {
 // torch.matmul semantics: 1-D x 1-D is a dot product; a 1-D operand is promoted to a matrix and
 // the added dimension removed afterwards; >= 3-D operands are batches of matrices whose batch
 // dimensions broadcast. The compute goes through kernels::gemm.
-Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor matmul(const Tensor& a, const Tensor& b,
+              std::source_location loc = std::source_location::current());
 
 namespace detail {
 // out = op(a) * op(b) + beta * out for 2-D a and b of out's dtype, where op(t) is t or, when

@@ -1,5 +1,7 @@
 #include "tapegrad/ops/nn.hpp"
 
+#include "tapegrad/autograd/observe.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -133,7 +135,8 @@ Tensor column_sums(const Tensor& g_in) {
 
 }  // namespace
 
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, std::source_location loc) {
+  const autograd::OpScope op_scope("linear", loc);
   detail::check_defined(x, "linear", "input");
   detail::check_defined(w, "linear", "weight");
   if (w.dim() != 2)
@@ -184,7 +187,8 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   return y;
 }
 
-Tensor softmax(const Tensor& x, std::int64_t dim) {
+Tensor softmax(const Tensor& x, std::int64_t dim, std::source_location loc) {
+  const autograd::OpScope op_scope("softmax", loc);
   Tensor y = softmax_impl(x, dim, false, "softmax");
   const std::int64_t d = normalize_dim(dim, x.dim(), "softmax");
   record("softmax", {x}, y, {.saves_output = true}, [d](const Tensor& g, const Tensor& y) {
@@ -194,7 +198,8 @@ Tensor softmax(const Tensor& x, std::int64_t dim) {
   return y;
 }
 
-Tensor log_softmax(const Tensor& x, std::int64_t dim) {
+Tensor log_softmax(const Tensor& x, std::int64_t dim, std::source_location loc) {
+  const autograd::OpScope op_scope("log_softmax", loc);
   Tensor y = softmax_impl(x, dim, true, "log_softmax");
   const std::int64_t d = normalize_dim(dim, x.dim(), "log_softmax");
   record("log_softmax", {x}, y, {.saves_output = true}, [d](const Tensor& g, const Tensor& y) {
@@ -204,7 +209,9 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
   return y;
 }
 
-Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEntropyOptions& o) {
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEntropyOptions& o,
+                     std::source_location loc) {
+  const autograd::OpScope op_scope("cross_entropy", loc);
   check_targets(logits, targets, "cross_entropy");
   if (!(o.label_smoothing >= 0 && o.label_smoothing <= 1))
     fail("cross_entropy: label_smoothing must be in [0, 1], got {}", o.label_smoothing);
@@ -302,7 +309,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEnt
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduction,
-                std::int64_t ignore_index) {
+                std::int64_t ignore_index, std::source_location loc) {
+  const autograd::OpScope op_scope("nll_loss", loc);
   check_targets(log_probs, targets, "nll_loss");
   const std::int64_t N = log_probs.shape()[0], C = log_probs.shape()[1];
   // Composed from gather, so its backward (and every higher one) comes from autograd.
@@ -334,7 +342,9 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduct
   return reduce(neg(mul(picked, w)), reduction, static_cast<double>(valid));
 }
 
-Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction,
+                std::source_location loc) {
+  const autograd::OpScope op_scope("mse_loss", loc);
   detail::check_defined(input, "mse_loss", "input");
   detail::check_defined(target, "mse_loss", "target");
   if (input.shape() != target.shape())
@@ -377,7 +387,9 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
   return out;
 }
 
-Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y, Reduction reduction) {
+Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y, Reduction reduction,
+                                        std::source_location loc) {
+  const autograd::OpScope op_scope("binary_cross_entropy_with_logits", loc);
   const char* op = "binary_cross_entropy_with_logits";
   detail::check_defined(x, op, "logits");
   detail::check_defined(y, op, "targets");
@@ -396,7 +408,8 @@ Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y, Reduct
   return reduce(per, reduction, static_cast<double>(x.numel()));
 }
 
-Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
+Tensor dropout(const Tensor& x, double p, bool training, Generator* gen, std::source_location loc) {
+  const autograd::OpScope op_scope("dropout", loc);
   detail::check_defined(x, "dropout");
   if (!(p >= 0 && p <= 1)) fail("dropout: probability must be in [0, 1], got {}", p);
   if (!training || p == 0) return x;

@@ -5,6 +5,8 @@
 //   adaptive_avg_pool2d -> adaptive_avg_pool2d_backward          -> adaptive_avg_pool2d     -> ...
 #include "tapegrad/ops/pool.hpp"
 
+#include "tapegrad/autograd/observe.hpp"
+
 #include "tapegrad/kernels/pool.hpp"
 #include "tapegrad/ops/detail.hpp"
 
@@ -229,7 +231,8 @@ Tensor adaptive_backward(const Tensor& g, const kernels::Pool2dGeometry& geo,
 }  // namespace
 
 Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Size2 dilation,
-                  bool ceil_mode) {
+                  bool ceil_mode, std::source_location loc) {
+  const autograd::OpScope op_scope("max_pool2d", loc);
   const Setup s = window_setup("max_pool2d", x, kernel, stride, padding, dilation, ceil_mode);
   Tensor out = Tensor::empty(s.out_shape, x.dtype());
   Tensor idx = Tensor::empty(s.out_shape, DType::Int64);
@@ -248,12 +251,14 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Si
 }
 
 Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, bool ceil_mode,
-                  bool count_include_pad) {
+                  bool count_include_pad, std::source_location loc) {
+  const autograd::OpScope op_scope("avg_pool2d", loc);
   const Setup s = window_setup("avg_pool2d", x, kernel, stride, padding, 1, ceil_mode);
   return avg_forward(x, s.g, count_include_pad, s.out_shape);
 }
 
-Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size) {
+Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size, std::source_location loc) {
+  const autograd::OpScope op_scope("adaptive_avg_pool2d", loc);
   const char* op = "adaptive_avg_pool2d";
   check_input(x, op);
   if (!output_size.given || output_size.h <= 0 || output_size.w <= 0)

@@ -7,6 +7,8 @@
 #include <array>
 #include <cstdint>
 
+#include <source_location>
+
 #include "tapegrad/core/tensor.hpp"
 
 namespace tg {
@@ -31,15 +33,18 @@ struct Size2 {
 // Output size = floor or ceil((H + 2p - d(k-1) - 1) / s) + 1; with ceil_mode, a last window
 // that would start inside the right padding is dropped. padding <= kernel / 2 is required.
 Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride = {}, Size2 padding = 0,
-                  Size2 dilation = 1, bool ceil_mode = false);
+                  Size2 dilation = 1, bool ceil_mode = false,
+                  std::source_location loc = std::source_location::current());
 
 // Mean over each window. Zero padding; count_include_pad divides by the window size clipped to
 // the padded input, otherwise by the number of real input elements in the window.
 Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride = {}, Size2 padding = 0,
-                  bool ceil_mode = false, bool count_include_pad = true);
+                  bool ceil_mode = false, bool count_include_pad = true,
+                  std::source_location loc = std::source_location::current());
 
 // Output cell (i, j) averages input rows [floor(i*H/OH), ceil((i+1)*H/OH)) and the columns
 // likewise.
-Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size);
+Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size,
+                           std::source_location loc = std::source_location::current());
 
 }  // namespace tg

@@ -1,5 +1,7 @@
 #include "tapegrad/ops/reduce.hpp"
 
+#include "tapegrad/autograd/observe.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -118,7 +120,8 @@ Tensor arg_extreme(const Tensor& x, std::int64_t dim, bool keepdim, bool flat, b
 
 }  // namespace
 
-Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
+Tensor sum(const Tensor& x, const Dims& dims, bool keepdim, std::source_location loc) {
+  const autograd::OpScope op_scope("sum", loc);
   Plan p = plan(x, dims, keepdim, "sum");
   Tensor out = run_sum(p, x.dtype());
   const Shape in_shape = x.shape();
@@ -127,25 +130,40 @@ Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
   });
   return out;
 }
-Tensor sum(const Tensor& x) { return sum(x, {}, false); }
+Tensor sum(const Tensor& x, std::source_location loc) {
+  const autograd::OpScope op_scope("sum", loc);
+  return sum(x, {}, false);
+}
 
-Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
+Tensor mean(const Tensor& x, const Dims& dims, bool keepdim, std::source_location loc) {
+  const autograd::OpScope op_scope("mean", loc);
   detail::check_floating(x, "mean");
   const Plan p = plan(x, dims, keepdim, "mean", false);
   if (p.len == 0)
     fail("mean: cannot average over an empty dimension (input shape {})", shape_str(x.shape()));
   return div(sum(x, dims, keepdim), static_cast<double>(p.len));
 }
-Tensor mean(const Tensor& x) { return mean(x, {}, false); }
+Tensor mean(const Tensor& x, std::source_location loc) {
+  const autograd::OpScope op_scope("mean", loc);
+  return mean(x, {}, false);
+}
 
-Tensor max(const Tensor& x, const Dims& dims, bool keepdim) {
+Tensor max(const Tensor& x, const Dims& dims, bool keepdim, std::source_location loc) {
+  const autograd::OpScope op_scope("max", loc);
   return extreme(x, dims, keepdim, true);
 }
-Tensor max(const Tensor& x) { return extreme(x, {}, false, true); }
-Tensor min(const Tensor& x, const Dims& dims, bool keepdim) {
+Tensor max(const Tensor& x, std::source_location loc) {
+  const autograd::OpScope op_scope("max", loc);
+  return extreme(x, {}, false, true);
+}
+Tensor min(const Tensor& x, const Dims& dims, bool keepdim, std::source_location loc) {
+  const autograd::OpScope op_scope("min", loc);
   return extreme(x, dims, keepdim, false);
 }
-Tensor min(const Tensor& x) { return extreme(x, {}, false, false); }
+Tensor min(const Tensor& x, std::source_location loc) {
+  const autograd::OpScope op_scope("min", loc);
+  return extreme(x, {}, false, false);
+}
 
 namespace {
 Tensor var_impl(const Tensor& x, const Dims& dims, std::int64_t correction, bool keepdim,
@@ -160,15 +178,20 @@ Tensor var_impl(const Tensor& x, const Dims& dims, std::int64_t correction, bool
 }
 }  // namespace
 
-Tensor var(const Tensor& x, const Dims& dims, std::int64_t correction, bool keepdim) {
+Tensor var(const Tensor& x, const Dims& dims, std::int64_t correction, bool keepdim,
+           std::source_location loc) {
+  const autograd::OpScope op_scope("var", loc);
   return var_impl(x, dims, correction, keepdim, "var");
 }
 
-Tensor std(const Tensor& x, const Dims& dims, std::int64_t correction, bool keepdim) {
+Tensor std(const Tensor& x, const Dims& dims, std::int64_t correction, bool keepdim,
+           std::source_location loc) {
+  const autograd::OpScope op_scope("std", loc);
   return sqrt(var_impl(x, dims, correction, keepdim, "std"));
 }
 
-Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
+Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim, std::source_location loc) {
+  const autograd::OpScope op_scope("logsumexp", loc);
   detail::check_floating(x, "logsumexp");
   const Plan p = plan(x, dims, keepdim, "logsumexp", false);
   // The log of an empty sum, as in PyTorch.
@@ -185,16 +208,25 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
   return keepdim ? out : reshape(out, p.out_shape);
 }
 
-Tensor argmax(const Tensor& x) { return arg_extreme(x, 0, false, true, true); }
-Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) {
+Tensor argmax(const Tensor& x, std::source_location loc) {
+  const autograd::OpScope op_scope("argmax", loc);
+  return arg_extreme(x, 0, false, true, true);
+}
+Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim, std::source_location loc) {
+  const autograd::OpScope op_scope("argmax", loc);
   return arg_extreme(x, dim, keepdim, false, true);
 }
-Tensor argmin(const Tensor& x) { return arg_extreme(x, 0, false, true, false); }
-Tensor argmin(const Tensor& x, std::int64_t dim, bool keepdim) {
+Tensor argmin(const Tensor& x, std::source_location loc) {
+  const autograd::OpScope op_scope("argmin", loc);
+  return arg_extreme(x, 0, false, true, false);
+}
+Tensor argmin(const Tensor& x, std::int64_t dim, bool keepdim, std::source_location loc) {
+  const autograd::OpScope op_scope("argmin", loc);
   return arg_extreme(x, dim, keepdim, false, false);
 }
 
-Tensor sum_to(const Tensor& x, const Shape& shape) {
+Tensor sum_to(const Tensor& x, const Shape& shape, std::source_location loc) {
+  const autograd::OpScope op_scope("sum_to", loc);
   if (x.shape() == shape) return x;
   const std::int64_t nd = x.dim(), lead = nd - static_cast<std::int64_t>(shape.size());
   if (lead < 0)
@@ -214,7 +246,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   return reshape(sum(x, dims, true), shape);
 }
 
-Tensor Tensor::sum() const { return tg::sum(*this); }
-Tensor Tensor::mean() const { return tg::mean(*this); }
+Tensor Tensor::sum(std::source_location loc) const { return tg::sum(*this, loc); }
+Tensor Tensor::mean(std::source_location loc) const { return tg::mean(*this, loc); }
 
 }  // namespace tg

@@ -1,5 +1,7 @@
 #include "tapegrad/ops/shape.hpp"
 
+#include "tapegrad/autograd/observe.hpp"
+
 #include <cstring>
 #include <functional>
 #include <numeric>
@@ -90,7 +92,8 @@ void check_index(const Tensor& index, const char* op) {
 
 }  // namespace
 
-Tensor view(const Tensor& x, const Shape& shape_in) {
+Tensor view(const Tensor& x, const Shape& shape_in, std::source_location loc) {
+  const autograd::OpScope op_scope("view", loc);
   detail::check_defined(x, "view");
   const Shape shape = infer_shape(shape_in, x.numel(), "view", x.shape());
   auto st = view_strides(x.shape(), x.strides(), shape);
@@ -106,7 +109,8 @@ Tensor view(const Tensor& x, const Shape& shape_in) {
   return out;
 }
 
-Tensor reshape(const Tensor& x, const Shape& shape_in) {
+Tensor reshape(const Tensor& x, const Shape& shape_in, std::source_location loc) {
+  const autograd::OpScope op_scope("reshape", loc);
   detail::check_defined(x, "reshape");
   const Shape shape = infer_shape(shape_in, x.numel(), "reshape", x.shape());
   if (shape == x.shape()) return x;
@@ -114,7 +118,8 @@ Tensor reshape(const Tensor& x, const Shape& shape_in) {
   return view(x.contiguous(), shape);
 }
 
-Tensor flatten(const Tensor& x, std::int64_t start, std::int64_t end) {
+Tensor flatten(const Tensor& x, std::int64_t start, std::int64_t end, std::source_location loc) {
+  const autograd::OpScope op_scope("flatten", loc);
   detail::check_defined(x, "flatten");
   if (x.dim() == 0) return reshape(x, {1});
   start = normalize_dim(start, x.dim(), "flatten");
@@ -129,7 +134,8 @@ Tensor flatten(const Tensor& x, std::int64_t start, std::int64_t end) {
   return reshape(x, s);
 }
 
-Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
+Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1, std::source_location loc) {
+  const autograd::OpScope op_scope("transpose", loc);
   detail::check_defined(x, "transpose");
   if (x.dim() == 0) return x;
   d0 = normalize_dim(d0, x.dim(), "transpose");
@@ -143,7 +149,9 @@ Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
   return out;
 }
 
-Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims_in) {
+Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims_in,
+               std::source_location loc) {
+  const autograd::OpScope op_scope("permute", loc);
   detail::check_defined(x, "permute");
   const auto nd = x.dim();
   if (static_cast<std::int64_t>(dims_in.size()) != nd)
@@ -166,7 +174,8 @@ Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims_in) {
   return out;
 }
 
-Tensor squeeze(const Tensor& x) {
+Tensor squeeze(const Tensor& x, std::source_location loc) {
+  const autograd::OpScope op_scope("squeeze", loc);
   detail::check_defined(x, "squeeze");
   Shape s;
   for (auto d : x.shape())
@@ -174,7 +183,8 @@ Tensor squeeze(const Tensor& x) {
   return s.size() == x.shape().size() ? x : view(x, s);
 }
 
-Tensor squeeze(const Tensor& x, std::int64_t dim) {
+Tensor squeeze(const Tensor& x, std::int64_t dim, std::source_location loc) {
+  const autograd::OpScope op_scope("squeeze", loc);
   detail::check_defined(x, "squeeze");
   if (x.dim() == 0) return x;
   dim = normalize_dim(dim, x.dim(), "squeeze");
@@ -184,7 +194,8 @@ Tensor squeeze(const Tensor& x, std::int64_t dim) {
   return view(x, s);
 }
 
-Tensor unsqueeze(const Tensor& x, std::int64_t dim) {
+Tensor unsqueeze(const Tensor& x, std::int64_t dim, std::source_location loc) {
+  const autograd::OpScope op_scope("unsqueeze", loc);
   detail::check_defined(x, "unsqueeze");
   dim = normalize_dim(dim, x.dim() + 1, "unsqueeze");
   Shape s = x.shape(), st = x.strides();
@@ -198,7 +209,8 @@ Tensor unsqueeze(const Tensor& x, std::int64_t dim) {
   return out;
 }
 
-Tensor expand(const Tensor& x, const Shape& shape) {
+Tensor expand(const Tensor& x, const Shape& shape, std::source_location loc) {
+  const autograd::OpScope op_scope("expand", loc);
   detail::check_defined(x, "expand");
   if (shape.size() < x.shape().size())
     fail("expand: target shape {} has fewer dimensions than the input shape {}", shape_str(shape),
@@ -255,7 +267,8 @@ Tensor slice_backward(const Tensor& g, const Shape& in_shape, std::int64_t dim, 
 }  // namespace
 
 Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t end,
-             std::int64_t step) {
+             std::int64_t step, std::source_location loc) {
+  const autograd::OpScope op_scope("slice", loc);
   detail::check_defined(x, "slice");
   if (x.dim() == 0) fail("slice: cannot slice a 0-d tensor");
   dim = normalize_dim(dim, x.dim(), "slice");
@@ -278,7 +291,9 @@ Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t
   return out;
 }
 
-Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t length) {
+Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t length,
+              std::source_location loc) {
+  const autograd::OpScope op_scope("narrow", loc);
   detail::check_defined(x, "narrow");
   dim = normalize_dim(dim, x.dim(), "narrow");
   const std::int64_t n = x.shape()[dim];
@@ -312,7 +327,9 @@ std::int64_t checked_index(std::int64_t v, std::int64_t n, const char* op) {
 }
 }  // namespace
 
-Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
+Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index,
+                    std::source_location loc) {
+  const autograd::OpScope op_scope("index_select", loc);
   detail::check_defined(x, "index_select");
   check_index(index, "index_select");
   if (index.dim() > 1)
@@ -351,7 +368,9 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   return out;
 }
 
-Tensor index_add(const Tensor& base, std::int64_t dim, const Tensor& index, const Tensor& src) {
+Tensor index_add(const Tensor& base, std::int64_t dim, const Tensor& index, const Tensor& src,
+                 std::source_location loc) {
+  const autograd::OpScope op_scope("index_add", loc);
   detail::check_defined(base, "index_add");
   check_index(index, "index_add");
   detail::check_same_dtype(base, src, "index_add");
@@ -379,7 +398,8 @@ Tensor index_add(const Tensor& base, std::int64_t dim, const Tensor& index, cons
   return out;
 }
 
-Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index) {
+Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index, std::source_location loc) {
+  const autograd::OpScope op_scope("gather", loc);
   detail::check_defined(x, "gather");
   check_index(index, "gather");
   dim = normalize_dim(dim, x.dim(), "gather");
@@ -413,7 +433,9 @@ Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index) {
   return out;
 }
 
-Tensor scatter_add(const Tensor& base, std::int64_t dim, const Tensor& index, const Tensor& src) {
+Tensor scatter_add(const Tensor& base, std::int64_t dim, const Tensor& index, const Tensor& src,
+                   std::source_location loc) {
+  const autograd::OpScope op_scope("scatter_add", loc);
   detail::check_defined(base, "scatter_add");
   check_index(index, "scatter_add");
   detail::check_same_dtype(base, src, "scatter_add");
@@ -467,7 +489,8 @@ Tensor scatter_add(const Tensor& base, std::int64_t dim, const Tensor& index, co
   return out;
 }
 
-Tensor cat(const std::vector<Tensor>& xs, std::int64_t dim) {
+Tensor cat(const std::vector<Tensor>& xs, std::int64_t dim, std::source_location loc) {
+  const autograd::OpScope op_scope("cat", loc);
   if (xs.empty()) fail("cat: expected a non-empty list of tensors");
   for (std::size_t i = 0; i < xs.size(); ++i) detail::check_defined(xs[i], "cat");
   const Tensor& f = xs[0];
@@ -509,7 +532,8 @@ Tensor cat(const std::vector<Tensor>& xs, std::int64_t dim) {
   return out;
 }
 
-Tensor stack(const std::vector<Tensor>& xs, std::int64_t dim) {
+Tensor stack(const std::vector<Tensor>& xs, std::int64_t dim, std::source_location loc) {
+  const autograd::OpScope op_scope("stack", loc);
   if (xs.empty()) fail("stack: expected a non-empty list of tensors");
   for (const Tensor& x : xs) detail::check_defined(x, "stack");
   for (std::size_t i = 1; i < xs.size(); ++i)
@@ -522,7 +546,9 @@ Tensor stack(const std::vector<Tensor>& xs, std::int64_t dim) {
   return cat(u, dim);
 }
 
-std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, std::int64_t dim) {
+std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, std::int64_t dim,
+                          std::source_location loc) {
+  const autograd::OpScope op_scope("split", loc);
   detail::check_defined(x, "split");
   if (split_size <= 0) fail("split: split_size must be positive, got {}", split_size);
   dim = normalize_dim(dim, x.dim(), "split");
@@ -534,8 +560,9 @@ std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, std::int64_t
   return out;
 }
 
-std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& sizes,
-                          std::int64_t dim) {
+std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& sizes, std::int64_t dim,
+                          std::source_location loc) {
+  const autograd::OpScope op_scope("split", loc);
   detail::check_defined(x, "split");
   dim = normalize_dim(dim, x.dim(), "split");
   for (auto s : sizes)
@@ -553,7 +580,9 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& size
   return out;
 }
 
-Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, double value) {
+Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, double value,
+           std::source_location loc) {
+  const autograd::OpScope op_scope("pad", loc);
   detail::check_defined(x, "pad");
   if (pads.size() % 2 != 0 || static_cast<std::int64_t>(pads.size()) > 2 * x.dim())
     fail("pad: expected an even number of pads, at most 2 per dimension of the input {}, got {}",
@@ -589,27 +618,43 @@ Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, double value)
 
 // ---------------------------------------------------------------- Tensor methods
 
-Tensor Tensor::view(const Shape& s) const { return tg::view(*this, s); }
-Tensor Tensor::reshape(const Shape& s) const { return tg::reshape(*this, s); }
-Tensor Tensor::flatten(std::int64_t a, std::int64_t b) const { return tg::flatten(*this, a, b); }
-Tensor Tensor::transpose(std::int64_t a, std::int64_t b) const {
-  return tg::transpose(*this, a, b);
+Tensor Tensor::view(const Shape& s, std::source_location loc) const {
+  return tg::view(*this, s, loc);
 }
-Tensor Tensor::t() const {
+Tensor Tensor::reshape(const Shape& s, std::source_location loc) const {
+  return tg::reshape(*this, s, loc);
+}
+Tensor Tensor::flatten(std::int64_t a, std::int64_t b, std::source_location loc) const {
+  return tg::flatten(*this, a, b, loc);
+}
+Tensor Tensor::transpose(std::int64_t a, std::int64_t b, std::source_location loc) const {
+  return tg::transpose(*this, a, b, loc);
+}
+Tensor Tensor::t(std::source_location loc) const {
   if (dim() > 2)
     fail("t(): expects a tensor with <= 2 dimensions, got shape {}", shape_str(shape()));
-  return dim() < 2 ? *this : tg::transpose(*this, 0, 1);
+  return dim() < 2 ? *this : tg::transpose(*this, 0, 1, loc);
 }
-Tensor Tensor::permute(const std::vector<std::int64_t>& d) const { return tg::permute(*this, d); }
-Tensor Tensor::squeeze() const { return tg::squeeze(*this); }
-Tensor Tensor::squeeze(std::int64_t d) const { return tg::squeeze(*this, d); }
-Tensor Tensor::unsqueeze(std::int64_t d) const { return tg::unsqueeze(*this, d); }
-Tensor Tensor::expand(const Shape& s) const { return tg::expand(*this, s); }
-Tensor Tensor::slice(std::int64_t d, std::int64_t a, std::int64_t b, std::int64_t st) const {
-  return tg::slice(*this, d, a, b, st);
+Tensor Tensor::permute(const std::vector<std::int64_t>& d, std::source_location loc) const {
+  return tg::permute(*this, d, loc);
 }
-Tensor Tensor::narrow(std::int64_t d, std::int64_t a, std::int64_t l) const {
-  return tg::narrow(*this, d, a, l);
+Tensor Tensor::squeeze(std::source_location loc) const { return tg::squeeze(*this, loc); }
+Tensor Tensor::squeeze(std::int64_t d, std::source_location loc) const {
+  return tg::squeeze(*this, d, loc);
+}
+Tensor Tensor::unsqueeze(std::int64_t d, std::source_location loc) const {
+  return tg::unsqueeze(*this, d, loc);
+}
+Tensor Tensor::expand(const Shape& s, std::source_location loc) const {
+  return tg::expand(*this, s, loc);
+}
+Tensor Tensor::slice(std::int64_t d, std::int64_t a, std::int64_t b, std::int64_t st,
+                     std::source_location loc) const {
+  return tg::slice(*this, d, a, b, st, loc);
+}
+Tensor Tensor::narrow(std::int64_t d, std::int64_t a, std::int64_t l,
+                      std::source_location loc) const {
+  return tg::narrow(*this, d, a, l, loc);
 }
 
 }  // namespace tg
