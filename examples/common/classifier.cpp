@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -152,6 +153,12 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
   app.add_option("--require-accuracy", c.require_accuracy,
                  "exit with status 1 if the final test accuracy is below this fraction");
   app.add_option("--progress", c.progress, "progress bar: -1 auto, 0 off, 1 on");
+  app.add_option("--profile", c.profile,
+                 "profile the training: write a Chrome trace (Perfetto, chrome://tracing) here and "
+                 "print the per-op and per-module tables");
+  app.add_flag("--detect-anomaly", c.detect_anomaly,
+               "anomaly mode: stop at the first op that makes a NaN or Inf, forward or backward, "
+               "and name it with its line and module");
 }
 
 std::shared_ptr<nn::Sequential> model_from_metadata(
@@ -281,6 +288,13 @@ int run_training(const TrainConfig& c, const std::string& program) {
   const std::int64_t last_epoch =
       c.stop_after > 0 ? std::min(c.epochs, start_epoch + c.stop_after) : c.epochs;
   double final_accuracy = log.epochs().empty() ? 0 : log.epochs().back().test_accuracy;
+  std::optional<DetectAnomalyGuard> anomaly;
+  if (c.detect_anomaly) {
+    anomaly.emplace();
+    fmt::print("anomaly mode: on\n");
+  }
+  std::optional<profiler::Profile> prof;
+  if (!c.profile.empty()) prof.emplace();
   for (std::int64_t epoch = start_epoch; epoch < last_epoch; ++epoch) {
     model->train();
     train::ProgressBar bar(
@@ -290,11 +304,15 @@ int run_training(const TrainConfig& c, const std::string& program) {
     std::int64_t correct = 0, seen = 0, batch_no = 0;
     const auto t0 = std::chrono::steady_clock::now();
     for (const data::Example& batch : train_loader.epoch(epoch)) {
+      profiler::Range step(prof ? "train step" : "");
       opt->zero_grad();
       const Tensor logits = (*model)(batch.input);
       const Tensor loss = cross_entropy(logits, batch.target);
       loss.backward();
-      opt->step();
+      {
+        profiler::Range r(prof ? "optimizer step" : "");
+        opt->step();
+      }
       const std::int64_t n = batch.target.size(0);
       const double l = loss.item<double>();
       TG_CHECK(std::isfinite(l), "epoch {} batch {}: the loss is {}; lower --lr?", epoch + 1,
@@ -307,7 +325,10 @@ int run_training(const TrainConfig& c, const std::string& program) {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     bar.finish();
-    const train::EvalResult test = train::evaluate(*model, test_loader);
+    const train::EvalResult test = [&] {
+      profiler::Range r(prof ? "evaluate" : "");
+      return train::evaluate(*model, test_loader);
+    }();
     train::EpochRecord rec;
     rec.epoch = epoch + 1;
     rec.train_loss = loss_mean.mean();
@@ -337,6 +358,12 @@ int run_training(const TrainConfig& c, const std::string& program) {
     if (!c.json.empty()) log.write(c.json);
   }
 
+  if (prof) {
+    prof->stop();
+    prof->export_chrome_trace(c.profile);
+    fmt::print("profile: {} slices; open {} in https://ui.perfetto.dev or chrome://tracing\n{}\n{}",
+               prof->events().size(), c.profile, prof->table(25), prof->module_table());
+  }
   if (!c.save.empty()) fmt::print("checkpoint: {}\n", c.save);
   if (!c.json.empty()) fmt::print("run log: {}\n", c.json);
   const std::string report = activation_parameter_report(*model);

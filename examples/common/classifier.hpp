@@ -35,6 +35,8 @@ struct TrainConfig {
   std::int64_t stop_after = 0;  // stop after this many epochs of this run (tests resume)
   double require_accuracy = 0;  // exit 1 if the final test accuracy is below
   int progress = -1;            // -1 auto (terminal), 0 off, 1 on
+  std::string profile;          // write a Chrome trace of the training here, print the tables
+  bool detect_anomaly = false;  // the first NaN/Inf an op makes is an error naming it
 };
 
 // Registers every flag on `app`, with `cfg`'s values as defaults.

@@ -1,11 +1,14 @@
 #pragma once
 // Umbrella header: tensors, autograd, ops, layers, initialisers, optimizers, activations.
 #include "tapegrad/activations/activation.hpp"
+#include "tapegrad/autograd/anomaly.hpp"
 #include "tapegrad/autograd/dot.hpp"
 #include "tapegrad/autograd/engine.hpp"
 #include "tapegrad/autograd/grad_mode.hpp"
 #include "tapegrad/autograd/gradcheck.hpp"
 #include "tapegrad/autograd/hooks.hpp"
+#include "tapegrad/autograd/observe.hpp"
+#include "tapegrad/autograd/profiler.hpp"
 #include "tapegrad/autograd/tape.hpp"
 #include "tapegrad/core/creation.hpp"
 #include "tapegrad/core/dtype.hpp"

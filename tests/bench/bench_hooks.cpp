@@ -10,31 +10,14 @@
 #include <cstdlib>
 #include <vector>
 
+#include "lenet_step.hpp"
 #include "models/models.hpp"
 #include "tapegrad/tapegrad.hpp"
 
 using namespace tg;
 
-namespace {
-
-double step_ms(nn::Module& net, optim::Optimizer& opt, const Tensor& x, const Tensor& y,
-               int steps) {
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < steps; ++i) {
-    opt.zero_grad();
-    cross_entropy(net(x), y).backward();
-    opt.step();
-  }
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
-         steps;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-}  // namespace
+using tgbench::median;
+using tgbench::step_ms;
 
 int main(int argc, char** argv) {
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 15;
