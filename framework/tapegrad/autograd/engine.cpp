@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "tapegrad/autograd/hooks.hpp"
 #include "tapegrad/autograd/observe.hpp"
 #include "tapegrad/core/creation.hpp"
@@ -21,21 +23,41 @@ namespace {
 
 thread_local std::uint64_t g_epoch = 0;
 
+// Reentrancy. A backward function may run a nested pass (tg::checkpoint's recomputation does),
+// which must not disturb the passes it runs inside:
+//  - a tensor both passes touch (a parameter) keeps the enclosing pass's scratch: Scratch saves
+//    it on touch and puts it back on release (outside any pass that state is empty, so a
+//    non-nested pass behaves as before);
+//  - the enclosing passes address entries [0, g_frozen) by index, so a nested pass does not
+//    compact that prefix: entries of it that the nested pass consumed are erased (by seq) when
+//    the pass that froze them ends. Entries past the prefix (a recomputed segment) go at once.
+thread_local std::size_t g_frozen = 0;
+thread_local std::vector<std::uint64_t> g_deferred;  // seqs, erased by an enclosing pass
+
 // Clears per-pass scratch on every exit path, exceptions included. Holds the touched tensors
 // alive until then: consuming the tape may free intermediates.
 struct Scratch {
+  struct Prev {
+    std::shared_ptr<TensorImpl> grad;
+    std::uint64_t epoch;
+    bool found;
+  };
   std::vector<std::shared_ptr<TensorImpl>> touched;
+  std::vector<Prev> prev;
   ~Scratch() { release(); }
   void release() {
-    for (auto& t : touched) {
-      t->bw_grad.reset();
-      t->bw_epoch = 0;
-      t->bw_found = false;
+    for (std::size_t i = 0; i < touched.size(); ++i) {
+      TensorImpl* t = touched[i].get();
+      t->bw_grad = std::move(prev[i].grad);
+      t->bw_epoch = prev[i].epoch;
+      t->bw_found = prev[i].found;
     }
     touched.clear();
+    prev.clear();
   }
   void touch(const std::shared_ptr<TensorImpl>& t, std::uint64_t epoch) {
     if (t->bw_epoch == epoch) return;
+    prev.push_back({std::move(t->bw_grad), t->bw_epoch, t->bw_found});
     t->bw_epoch = epoch;
     t->bw_found = false;
     t->bw_grad.reset();
@@ -70,6 +92,10 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
   Tape& tp = tape();
   // Entries are addressed by index below; nothing may compact the tape until the pass ends.
   Tape::BackwardScope in_backward(tp);
+  struct Freeze {
+    std::size_t outer = g_frozen;
+    ~Freeze() { g_frozen = outer; }
+  } freeze;
   Scratch scratch;
   // Observers see the pass begin and end, failures included.
   struct PassNotice {
@@ -116,6 +142,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
   // Pass 1: reachability and the consumed-tape check.
   std::vector<TapeEntry>& entries = tp.mutable_entries();
   const std::size_t n = entries.size();
+  g_frozen = n;
   std::vector<char> active(n, 0);
   for (std::size_t i = n; i-- > 0;) {
     TapeEntry& e = entries[i];
@@ -278,11 +305,24 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
   }
 
   scratch.release();
-  if (!retain) {
-    // Consume what was walked; keep entries created during this pass (create_graph).
-    active.resize(entries.size(), 0);
-    tp.erase_marked(active);
+  // Consume what was walked (keep entries created during this pass: create_graph), and what
+  // nested passes consumed in our prefix; leave the enclosing passes' prefix to them.
+  if (retain) std::fill(active.begin(), active.end(), 0);
+  active.resize(entries.size(), 0);
+  bool any = false;
+  for (std::size_t i = 0; i < active.size(); ++i) {
+    if (!active[i] && !g_deferred.empty() &&
+        std::find(g_deferred.begin(), g_deferred.end(), entries[i].seq) != g_deferred.end())
+      active[i] = 1;
+    if (active[i] && i < freeze.outer) {
+      if (std::find(g_deferred.begin(), g_deferred.end(), entries[i].seq) == g_deferred.end())
+        g_deferred.push_back(entries[i].seq);
+      active[i] = 0;
+    }
+    any = any || active[i];
   }
+  if (freeze.outer == 0) g_deferred.clear();
+  if (any) tp.erase_marked(active);
   return result;
 }
 
