@@ -1,14 +1,15 @@
 // A tour of tapegrad's autograd: build a small expression, read the tape, export it as a
-// Graphviz graph, backpropagate, check the gradient against finite differences, and take a
-// second derivative.
+// Graphviz graph, backpropagate, check the gradient against finite differences, take a
+// second derivative, use hooks, and account for what the tape saved for backward.
 //
-//   ./build/release/examples/autograd_tour [--dot tour.dot]
+//   ./build/release/examples/autograd_tour [--dot tour.dot] [--dot-saved tour_saved.dot]
 //   dot -Tsvg tour.dot -o tour.svg
 #include <CLI/CLI.hpp>
 
 #include <cmath>
 #include <fstream>
 
+#include "tapegrad/autograd/inspect.hpp"
 #include "tapegrad/tapegrad.hpp"
 
 using namespace tg;
@@ -16,7 +17,10 @@ using namespace tg;
 int main(int argc, char** argv) {
   CLI::App app{"A guided tour of the tape"};
   std::string dot_path = "tour.dot";
+  std::string dot_saved_path = "tour_saved.dot";
   app.add_option("--dot", dot_path, "where to write the Graphviz DOT of the graph");
+  app.add_option("--dot-saved", dot_saved_path,
+                 "where to write part 9's DOT: the gradient's path with the saved tensors");
   CLI11_PARSE(app, argc, argv);
 
   fmt::print("== 1. Leaves: tensors we want gradients for\n");
@@ -104,5 +108,43 @@ int main(int argc, char** argv) {
   sum(mul(t, t)).backward();
   watch.remove();
   halve.remove();
+  fmt::print("\n");
+
+  fmt::print("== 9. What the tape keeps for backward, and the graph behind a loss\n");
+  Tensor u = tensor({0.5, -1.0, 2.0}, {}, DType::Float64).requires_grad_();
+  Tensor k = tensor({2.0, 2.0, 2.0}, {}, DType::Float64);  // a constant
+  Tensor loss = sum(mul(tanh(u), k));
+  // Part 6's f = z^3 is still recorded: grad() with create_graph retains what it walked.
+  fmt::print("{}", saved_tensors_table());
+  fmt::print("walking back from the loss (#{}):\n", loss.id());
+  for_each_ancestor(loss, [](const NodeRef& n) {
+    std::string ins;
+    for (std::size_t j = 0; j < n.inputs.size(); ++j)
+      ins += fmt::format("{}#{}{}", j ? ", " : "", n.inputs[j].id(),
+                         n.needs_grad[j] ? "" : " (const)");
+    std::size_t bytes = 0;
+    for (const SavedTensorInfo& s : n.saved) bytes += s.bytes;
+    fmt::print("  [{}] {:<4} ({}) -> #{}{}, saved {} tensor(s), {} bytes\n", n.index, n.op, ins,
+               n.output_id, shape_str(n.output_shape), n.saved.size(), bytes);
+  });
+  fmt::print("u is a leaf: creator(u) {}\n", creator(u) ? "exists" : "is empty");
+  {
+    std::ofstream out(dot_saved_path);
+    out << to_dot(loss, {.show_saved = true, .backward_only = true});
+    if (!out) {
+      fmt::print(stderr, "could not write {}\n", dot_saved_path);
+      return 1;
+    }
+  }
+  fmt::print("wrote {} (the gradient's path only, with the saved tensors as notes)\n",
+             dot_saved_path);
+  loss.backward();
+  fmt::print("after loss.backward(): {} bytes saved, {} entries left (part 6's)\n\n", saved_bytes(),
+             tape().size());
+
+  fmt::print("== 10. Per layer: what one batch of a model saves for backward\n");
+  nn::Sequential mlp{std::make_shared<nn::Linear>(2, 16), std::make_shared<nn::ReLU>(),
+                     std::make_shared<nn::Linear>(16, 2)};
+  fmt::print("{}", nn::summary(mlp, {32, 2}, nn::SummaryOptions{.saved_bytes = true}));
   return r.ok ? 0 : 1;
 }

@@ -1,15 +1,17 @@
 #include "tapegrad/nn/module.hpp"
 
-#include "tapegrad/autograd/observe.hpp"
-
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
 #include "tapegrad/autograd/grad_mode.hpp"
+#include "tapegrad/autograd/observe.hpp"
 #include "tapegrad/autograd/tape.hpp"
 #include "tapegrad/core/creation.hpp"
 
@@ -389,42 +391,179 @@ namespace detail {
 bool summary_active() { return g_summary != nullptr; }
 }  // namespace detail
 
+namespace {
+
+// summary(.saved_bytes): the tape entries recorded during each module call. The global module
+// hooks bracket every call; at each bracket the entries recorded since the previous one go to
+// the innermost call still running.
+struct SavedAttribution {
+  struct Call {
+    const Module* module;
+    std::vector<std::uint64_t> seqs;
+  };
+  std::vector<Call> running;  // a stack: the innermost call last
+  std::vector<Call> done;     // in the order calls return, which is the order of summary's rows
+  std::vector<std::uint64_t> outside;
+  std::uint64_t watermark = 0;  // the newest seq already handed out
+
+  void flush() {
+    const std::vector<TapeEntry>& es = tape().entries();
+    std::size_t i = es.size();
+    while (i > 0 && es[i - 1].seq > watermark) --i;
+    for (std::size_t k = i; k < es.size(); ++k)
+      (running.empty() ? outside : running.back().seqs).push_back(es[k].seq);
+    if (!es.empty()) watermark = std::max(watermark, es.back().seq);
+  }
+};
+// The hooks are global (every thread runs them); only the thread running summary() sets this.
+thread_local SavedAttribution* g_saved = nullptr;
+
+struct SavedColumn {
+  std::vector<std::size_t> row_bytes;  // per summary row
+  std::size_t total = 0;               // each storage once
+  std::size_t params = 0;              // the part of total that is the model's parameters
+};
+
+// Runs the forward pass with grad on, measures, and takes the entries it recorded off the tape.
+SavedColumn forward_measuring_saved(Module& model, const Tensor& x,
+                                    const std::vector<SummaryRow>& rows) {
+  EnableGradGuard eg;
+  Tape& tp = tape();
+  const std::uint64_t start = tp.empty() ? 0 : tp.entries().back().seq;
+  SavedAttribution attr;
+  attr.watermark = start;
+  struct Cleanup {
+    SavedAttribution* prev;
+    std::uint64_t start;
+    HookHandle pre, post;
+    ~Cleanup() {
+      pre.remove();
+      post.remove();
+      g_saved = prev;
+      Tape& t = tape();
+      std::vector<char> mine(t.size(), 0);
+      for (std::size_t i = 0; i < t.size(); ++i) mine[i] = t[i].seq > start;
+      t.erase_marked(mine);
+    }
+  } cleanup{g_saved, start, {}, {}};
+  g_saved = &attr;
+  cleanup.pre = register_module_forward_pre_hook([](Module& m, const Tensor&) {
+    if (g_saved) {
+      g_saved->flush();
+      g_saved->running.push_back({&m, {}});
+    }
+    return std::optional<Tensor>();
+  });
+  cleanup.post = register_module_forward_hook([](Module& m, const Tensor&, const Tensor&) {
+    if (g_saved && !g_saved->running.empty() && g_saved->running.back().module == &m) {
+      g_saved->flush();
+      g_saved->done.push_back(std::move(g_saved->running.back()));
+      g_saved->running.pop_back();
+    }
+    return std::optional<Tensor>();
+  });
+  const Tensor y = model(x);
+  attr.flush();
+
+  if (attr.done.size() != rows.size())
+    fail("summary: internal: {} module calls bracketed by hooks but {} rows", attr.done.size(),
+         rows.size());
+  std::unordered_map<std::uint64_t, const TapeEntry*> by_seq;
+  for (const TapeEntry& e : tp.entries())
+    if (e.seq > start) by_seq.emplace(e.seq, &e);
+  auto distinct_bytes = [&](const std::vector<std::uint64_t>& seqs,
+                            std::unordered_set<const Storage*>& seen) {
+    std::size_t n = 0;
+    for (std::uint64_t q : seqs) {
+      auto it = by_seq.find(q);
+      if (it == by_seq.end()) continue;  // pruned: its output was dropped, nothing will use it
+      for (const auto& sv : it->second->saved)
+        if (seen.insert(sv.storage.get()).second) n += sv.storage->nbytes;
+    }
+    return n;
+  };
+  SavedColumn col;
+  std::unordered_set<const Storage*> all;
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    std::unordered_set<const Storage*> own;
+    col.row_bytes.push_back(distinct_bytes(attr.done[k].seqs, own));
+    all.insert(own.begin(), own.end());
+  }
+  distinct_bytes(attr.outside, all);
+  std::unordered_set<const Storage*> params;
+  for (const Tensor& p : model.parameters()) params.insert(p.storage().get());
+  for (const Storage* st : all) {
+    col.total += st->nbytes;
+    if (params.count(st)) col.params += st->nbytes;
+  }
+  return col;
+}
+
+}  // namespace
+
 std::string summary(Module& model, const Shape& input_shape, DType dtype) {
+  return summary(model, input_shape, SummaryOptions{.dtype = dtype});
+}
+
+std::string summary(Module& model, const Shape& input_shape, const SummaryOptions& opts) {
   std::map<const Module*, std::string> names;
   for (auto& [n, m] : model.named_modules()) names[m] = n.empty() ? "(model)" : n;
   std::vector<SummaryRow> rows;
+  std::optional<SavedColumn> saved;
   const bool was_training = model.is_training();
   model.eval();
   {
-    NoGradGuard ng;
     std::vector<SummaryRow>* prev = g_summary;
     g_summary = &rows;
     struct Reset {
       std::vector<SummaryRow>* prev;
-      ~Reset() { g_summary = prev; }
-    } reset{prev};
-    model(zeros(input_shape, dtype));
+      Module& model;
+      bool was_training;
+      ~Reset() {
+        g_summary = prev;
+        model.train(was_training);
+      }
+    } reset{prev, model, was_training};
+    Tensor x = zeros(input_shape, opts.dtype);
+    if (opts.saved_bytes) {
+      if (is_floating(opts.dtype)) x.requires_grad_();
+      saved = forward_measuring_saved(model, x, rows);
+    } else {
+      NoGradGuard ng;
+      model(x);
+    }
   }
-  model.train(was_training);
-  std::string s = fmt::format("{:<40} {:<22} {:>12}\n", "Layer (type)", "Output shape", "Params");
-  s += std::string(76, '=') + "\n";
-  for (const auto& r : rows) {
-    if (r.module == &model && rows.size() > 1) continue;  // the model itself is the total
+  const std::size_t width = saved ? 91 : 76;
+  std::string s = fmt::format("{:<40} {:<22} {:>12}", "Layer (type)", "Output shape", "Params");
+  s += saved ? fmt::format(" {:>14}\n", "Saved (bytes)") : "\n";
+  s += std::string(width, '=') + "\n";
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    const auto& r = rows[k];
+    // The model itself is the total, unless its own forward saved something between children.
+    if (r.module == &model && rows.size() > 1 && !(saved && saved->row_bytes[k] > 0)) continue;
     std::int64_t own = 0;
     for (const auto& [_, t] : r.module->named_parameters(false)) own += t.numel();
     const auto it = names.find(r.module);
     const std::string label =
         fmt::format("{} ({})", it == names.end() ? "?" : it->second, r.module->type_name());
-    s += fmt::format("{:<40} {:<22} {:>12}\n", label, shape_str(r.out), with_commas(own));
+    s += fmt::format("{:<40} {:<22} {:>12}", label, shape_str(r.out), with_commas(own));
+    s += saved
+             ? fmt::format(" {:>14}\n", with_commas(static_cast<std::int64_t>(saved->row_bytes[k])))
+             : "\n";
   }
   std::int64_t total = 0, trainable = 0;
   for (const auto& [_, t] : model.named_parameters()) {
     total += t.numel();
     if (t.requires_grad()) trainable += t.numel();
   }
-  s += std::string(76, '=') + "\n";
+  s += std::string(width, '=') + "\n";
   s += fmt::format("Input shape: {}\nTotal params: {}\nTrainable params: {}\n",
                    shape_str(input_shape), with_commas(total), with_commas(trainable));
+  if (saved)
+    s += fmt::format(
+        "Saved for backward: {} bytes per batch, each storage once ({} of them parameters)\n",
+        with_commas(static_cast<std::int64_t>(saved->total)),
+        with_commas(static_cast<std::int64_t>(saved->params)));
   return s;
 }
 

@@ -129,6 +129,19 @@ class Module {
 // then the totals. Runs under NoGradGuard in eval mode and restores the mode.
 std::string summary(Module& model, const Shape& input_shape, DType dtype = DType::Float32);
 
+struct SummaryOptions {
+  DType dtype = DType::Float32;
+  // Adds a "Saved" column: the bytes the tape saves for backward during each module's call, for
+  // one batch of `input_shape`. The forward then runs with grad enabled on an input that
+  // requires grad (when dtype is floating), still in eval mode, and the entries it records are
+  // removed afterwards. An entry recorded between a module's forward pre-hook and forward hook
+  // belongs to the innermost module running. Each row counts a storage once; a storage saved by
+  // two modules (the output of a ReLU that the next Linear saves as its input) counts in both
+  // rows and once in the total, which also says how much of it is parameters.
+  bool saved_bytes = false;
+};
+std::string summary(Module& model, const Shape& input_shape, const SummaryOptions& opts);
+
 namespace detail {
 // True while summary() runs its forward pass on this thread.
 bool summary_active();
