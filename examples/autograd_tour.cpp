@@ -1,15 +1,19 @@
 // A tour of tapegrad's autograd: build a small expression, read the tape, export it as a
 // Graphviz graph, backpropagate, check the gradient against finite differences, take a
-// second derivative, use hooks, and account for what the tape saved for backward.
+// second derivative, use hooks, account for what the tape saved for backward, and step through
+// a backward pass one tape entry at a time.
 //
-//   ./build/release/examples/autograd_tour [--dot tour.dot] [--dot-saved tour_saved.dot]
+//   ./build/release/examples/autograd_tour [--dot tour.dot] [--dot-saved tour_saved.dot] [--step]
 //   dot -Tsvg tour.dot -o tour.svg
 #include <CLI/CLI.hpp>
 
 #include <cmath>
 #include <fstream>
 
+#include <unistd.h>
+
 #include "tapegrad/autograd/inspect.hpp"
+#include "tapegrad/autograd/stepper.hpp"
 #include "tapegrad/tapegrad.hpp"
 
 using namespace tg;
@@ -21,6 +25,9 @@ int main(int argc, char** argv) {
   app.add_option("--dot", dot_path, "where to write the Graphviz DOT of the graph");
   app.add_option("--dot-saved", dot_saved_path,
                  "where to write part 9's DOT: the gradient's path with the saved tensors");
+  bool step = false;
+  app.add_flag("--step", step,
+               "part 11: wait for Enter after each backward step (when stdin is a terminal)");
   CLI11_PARSE(app, argc, argv);
 
   fmt::print("== 1. Leaves: tensors we want gradients for\n");
@@ -145,6 +152,27 @@ int main(int argc, char** argv) {
   fmt::print("== 10. Per layer: what one batch of a model saves for backward\n");
   nn::Sequential mlp{std::make_shared<nn::Linear>(2, 16), std::make_shared<nn::ReLU>(),
                      std::make_shared<nn::Linear>(16, 2)};
-  fmt::print("{}", nn::summary(mlp, {32, 2}, nn::SummaryOptions{.saved_bytes = true}));
+  fmt::print("{}\n", nn::summary(mlp, {32, 2}, nn::SummaryOptions{.saved_bytes = true}));
+
+  fmt::print("== 11. Stepping through a backward pass, one tape entry at a time\n");
+  {
+    // With --step the stepper waits for Enter after each step (when stdin is a terminal).
+    autograd::BackwardStepper stepper({.wait = step && isatty(0) != 0});
+    Tensor a = tensor({0.5, -1.0}, {}, DType::Float64).requires_grad_();
+    Tensor b = tensor({2.0, 3.0}, {}, DType::Float64).requires_grad_();
+    stepper.name(a, "a");
+    stepper.name(b, "b");
+    Tensor ab = mul(a, b);
+    stepper.name(ab, "ab");
+    Tensor e = exp(a);
+    stepper.name(e, "e");
+    Tensor s = add(ab, e);
+    stepper.name(s, "s");
+    Tensor l = sum(s);
+    stepper.name(l, "L");
+    fmt::print("L = sum(a * b + exp(a)); by hand dL/da = b + exp(a), dL/db = a\n");
+    l.backward();
+    fmt::print("a.grad() = {}\nb.grad() = {}\n", a.grad(), b.grad());
+  }
   return r.ok ? 0 : 1;
 }

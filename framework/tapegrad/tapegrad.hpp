@@ -12,6 +12,7 @@
 #include "tapegrad/autograd/inspect.hpp"
 #include "tapegrad/autograd/observe.hpp"
 #include "tapegrad/autograd/profiler.hpp"
+#include "tapegrad/autograd/stepper.hpp"
 #include "tapegrad/autograd/tape.hpp"
 #include "tapegrad/core/creation.hpp"
 #include "tapegrad/core/dtype.hpp"

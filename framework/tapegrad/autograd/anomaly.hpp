@@ -16,7 +16,7 @@
 // input (data, a parameter) is reported as coming from outside the tape.
 //
 // Off by default. When off it costs one test of a thread-local counter per op and per backward
-// step (tests/bench/bench_anomaly measures it); when on, one pass over every op output and every
+// step (tests/bench/bench_observers measures it); when on, one pass over every op output and every
 // gradient. It applies to the thread that created the guard.
 #include <cstdint>
 #include <memory>

@@ -22,7 +22,7 @@
 //   - counters, after every slice: live bytes (the allocator's in-use bytes, all threads) and
 //     saved bytes (storage the tape holds for backward).
 // Timestamps come from std::chrono::steady_clock. The cost per slice is two clock reads and a
-// few stores (tests/bench/bench_profiler measures it on a LeNet-5 step).
+// few stores (tests/bench/bench_observers measures it on a LeNet-5 step).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
