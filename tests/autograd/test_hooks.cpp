@@ -125,6 +125,21 @@ TEST_CASE("hooks: grad() runs tensor hooks too", "[autograd][hooks]") {
   REQUIRE_FALSE(x.grad().defined());
 }
 
+TEST_CASE("hooks: a leaf given twice to grad() runs its hooks once, and both results agree",
+          "[autograd][hooks]") {
+  Tensor x = f64({0.5, 1.5}).requires_grad_();
+  int calls = 0;
+  x.register_hook([&](const Tensor& g) -> std::optional<Tensor> {
+    ++calls;
+    return g * 2.0;
+  });
+  const TensorList g = grad({mul(x, x).sum()}, {x, x});
+  REQUIRE(calls == 1);
+  REQUIRE(g.size() == 2);
+  tgtest::require_values(g[0], {2.0, 6.0}, 1e-15);  // 2 * (2x), doubled once
+  tgtest::require_values(g[1], {2.0, 6.0}, 1e-15);
+}
+
 TEST_CASE("hooks: bad registrations and bad replacements are clear errors", "[autograd][hooks]") {
   Tensor c = f64({1.0});
   REQUIRE_THROWS_WITH(

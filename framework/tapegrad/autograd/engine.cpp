@@ -288,10 +288,14 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
 
   TensorList result;
   if (inputs) {
+    std::vector<const TensorImpl*> hooked;  // a tensor given twice runs its hooks once
     for (std::size_t k = 0; k < inputs->size(); ++k) {
       TensorImpl* t = (*inputs)[k].impl();
       if (t->bw_epoch == epoch && t->bw_grad) {
-        leaf_hooks((*inputs)[k].impl_ptr());
+        if (std::find(hooked.begin(), hooked.end(), t) == hooked.end()) {
+          hooked.push_back(t);
+          leaf_hooks((*inputs)[k].impl_ptr());
+        }
         result.emplace_back(t->bw_grad);
       } else if (allow_unused) {
         result.emplace_back();
