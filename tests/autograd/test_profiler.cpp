@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <set>
+#include <tuple>
 
 #include "helpers.hpp"
 
@@ -195,6 +197,43 @@ TEST_CASE("profiler: the Chrome trace parses, its slices match the tape and the 
     INFO(r.name);
     REQUIRE(dur_by_name[r.name] == Approx(r.total_us).margin(1e-3 * r.calls));
   }
+}
+
+TEST_CASE(
+    "profiler: every flow arrow starts and ends on an op slice of the same category, also "
+    "with a module's full backward hook",
+    "[autograd][profiler]") {
+  // DevTools binds a flow event only to a slice with the same ts, tid and cat; the hook's identity
+  // entries are recorded straight inside the module's slice, with no op slice of their own.
+  auto model = mlp();
+  int hook_calls = 0;
+  HookHandle h = (*model)[0]->register_full_backward_hook(
+      [&](nn::Module&, const Tensor&, const Tensor&) -> std::optional<Tensor> {
+        ++hook_calls;
+        return std::nullopt;
+      });
+  Tensor x = uniform({4, 8}, -1, 1).requires_grad_();
+  tape().clear();
+  profiler::Profile prof;
+  sum((*model)(x)).backward();
+  prof.stop();
+  REQUIRE(hook_calls == 1);
+  const nlohmann::json j = nlohmann::json::parse(prof.chrome_trace_json());
+  std::set<std::tuple<double, int, std::string>> slices;  // (ts, tid, cat) of every X slice
+  std::map<std::uint64_t, std::string> s_cat, f_cat;
+  int flows = 0;
+  for (const auto& e : j["traceEvents"]) {
+    if (e["ph"] == "X") slices.emplace(e["ts"].get<double>(), e["tid"].get<int>(), e["cat"]);
+  }
+  for (const auto& e : j["traceEvents"]) {
+    const std::string ph = e["ph"];
+    if (ph != "s" && ph != "f") continue;
+    ++flows;
+    INFO(e.dump());
+    REQUIRE(e["cat"] == "op");
+    REQUIRE(slices.count({e["ts"].get<double>(), e["tid"].get<int>(), "op"}) == 1);
+  }
+  REQUIRE(flows > 0);
 }
 
 TEST_CASE("profiler: one profile per thread; nothing recorded after stop", "[autograd][profiler]") {

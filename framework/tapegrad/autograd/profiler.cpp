@@ -350,12 +350,15 @@ std::string Profile::chrome_trace_json() const {
     if (it == backward_of.end()) continue;
     const Event& from = p.events[ev];
     const Event& to = p.events[it->second];
-    // A flow event carries its slice's pid, tid, ts and category exactly.
+    // A flow event carries its slice's pid, tid, ts and category exactly, and both ends of a
+    // flow one category: an entry recorded outside any op (a module's backward-hook entries,
+    // straight inside the module's slice) gets no arrow rather than one DevTools cannot bind.
+    if (category(from.kind) != std::string_view("op")) continue;
     const bool from_bw = from.kind == Kind::Backward || from.kind == Kind::BackwardOp;
     s += fmt::format(
         ",\n{{\"ph\": \"s\", \"pid\": 1, \"tid\": {}, \"name\": \"autograd\", \"cat\": "
         "\"{}\", \"id\": {}, \"ts\": {:.3f}}}",
-        from_bw ? 2 : 1, category(from.kind), seq, from.start_us + kOffset);
+        from_bw ? 2 : 1, "op", seq, from.start_us + kOffset);
     s += fmt::format(
         ",\n{{\"ph\": \"f\", \"bp\": \"e\", \"pid\": 1, \"tid\": 2, \"name\": \"autograd\", "
         "\"cat\": \"op\", \"id\": {}, \"ts\": {:.3f}}}",
