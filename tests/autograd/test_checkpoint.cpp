@@ -89,15 +89,15 @@ RunResult run_mlp(Mlp& m, const Tensor& x, Mode mode) {
             Tensor out = (*b)(t);
             // With grad mode on this is the recomputation, its entries now on the tape.
             if (is_grad_enabled())
-              r.peak_saved_backward = std::max(r.peak_saved_backward, autograd::saved_bytes());
+              r.peak_saved_backward = std::max(r.peak_saved_backward, saved_bytes());
             return out;
           },
           h, o);
     }
-    r.peak_saved = std::max(r.peak_saved, autograd::saved_bytes());
+    r.peak_saved = std::max(r.peak_saved, saved_bytes());
   }
   Tensor loss = mean(square(h));
-  r.peak_saved = std::max(r.peak_saved, autograd::saved_bytes());
+  r.peak_saved = std::max(r.peak_saved, saved_bytes());
   r.loss = loss.item();
   if (mode == Mode::plain) r.peak_saved_backward = r.peak_saved;
   loss.backward();

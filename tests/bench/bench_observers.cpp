@@ -22,7 +22,7 @@ using tgbench::median;
 using tgbench::step_ms;
 
 int main(int argc, char** argv) {
-  const int rounds = argc > 1 ? std::atoi(argv[1]) : 15;
+  const int rounds = tgbench::rounds_arg(argc, argv);
   if (const char* t = std::getenv("TG_THREADS")) set_num_threads(std::atoi(t));
   Generator gen(1);
   auto net = models::lenet5({.activation = "relu"}, &gen);

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
-#include <unordered_set>
 #include <utility>
 
 #include "tapegrad/autograd/engine.hpp"
@@ -288,16 +287,4 @@ Tensor checkpoint(const std::function<Tensor(const Tensor&)>& fn, const Tensor& 
                     opts)[0];
 }
 
-namespace autograd {
-
-std::size_t saved_bytes() {
-  std::unordered_set<const Storage*> seen;
-  std::size_t total = 0;
-  for (const TapeEntry& e : tape().entries())
-    for (const auto& sv : e.saved)
-      if (seen.insert(sv.storage.get()).second) total += sv.storage->nbytes;
-  return total;
-}
-
-}  // namespace autograd
 }  // namespace tg

@@ -79,12 +79,4 @@ TensorList checkpoint(const std::function<TensorList(const TensorList&)>& fn,
 Tensor checkpoint(const std::function<Tensor(const Tensor&)>& fn, const Tensor& input,
                   const CheckpointOptions& opts = {});
 
-namespace autograd {
-
-// Bytes of the distinct storages that this thread's tape entries hold as saved tensors (what a
-// pending backward keeps alive for its formulas). Inputs an entry holds without saving them are
-// not counted.
-std::size_t saved_bytes();
-
-}  // namespace autograd
 }  // namespace tg
