@@ -133,6 +133,6 @@ std::vector<Tensor> non_activation_parameters(Module& model);
 #define TG_ACT_CONCAT2(a, b) a##b
 #define TG_ACT_CONCAT(a, b) TG_ACT_CONCAT2(a, b)
 // One line registers an activation: TG_REGISTER_ACTIVATION(info, factory);
-#define TG_REGISTER_ACTIVATION(...)                                                       \
-  [[maybe_unused]] static const bool TG_ACT_CONCAT(tg_activation_registered_, __LINE__) = \
+#define TG_REGISTER_ACTIVATION(...)                                                          \
+  [[maybe_unused]] static const bool TG_ACT_CONCAT(tg_activation_registered_, __COUNTER__) = \
       ::tg::act::Registry::instance().add(__VA_ARGS__)
