@@ -140,6 +140,11 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--limit-train", c.limit_train, "use only the first N training images")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--val-split", c.val_split,
+                 "hold N training images out for validation (a random split fixed by --seed): "
+                 "each epoch is evaluated on them, and the test accuracy is also reported at the "
+                 "epoch with the best validation accuracy")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--limit-test", c.limit_test, "use only the first N test images")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--augment", c.augment, "random crop (padding 2) and horizontal flip");
@@ -194,12 +199,26 @@ int run_training(const TrainConfig& c, const std::string& program) {
   auto test_set = normalized(*test_raw, mean, sd, c.limit_test);
   train_raw.reset();
   test_raw.reset();
+  std::shared_ptr<data::Dataset> val_set;
+  if (c.val_split > 0) {
+    TG_CHECK(c.val_split < train_set->size(),
+             "--val-split {}: expected fewer than the {} training images", c.val_split,
+             train_set->size());
+    // Its own stream (not the loader's nor the initialisation's), so that a split leaves every
+    // other random draw of the run as it was.
+    const std::int64_t sizes[] = {train_set->size() - c.val_split, c.val_split};
+    auto parts = data::random_split(train_set, sizes, c.seed ^ 0x76616c6964617465u);
+    train_set = parts[0];
+    val_set = parts[1];
+  }
   data::LoaderOptions train_opts{.batch_size = c.batch_size, .shuffle = true, .seed = c.seed};
   if (c.augment)
     train_opts.transform =
         data::compose({data::random_crop(28, 28, 2), data::random_horizontal_flip(0.5)});
   data::DataLoader train_loader(train_set, train_opts);
   data::DataLoader test_loader(test_set, {.batch_size = 1000});
+  std::optional<data::DataLoader> val_loader;
+  if (val_set) val_loader.emplace(val_set, data::LoaderOptions{.batch_size = 1000});
 
   // --- model
   auto model = build_model(c.model, c.hidden, model_options(c.activation, c.init), &init_gen);
@@ -210,7 +229,9 @@ int run_training(const TrainConfig& c, const std::string& program) {
   fmt::print("{}: {} with {} ({} init), {} parameters ({} in activations)\n", program, c.model,
              c.activation, c.init, model->num_parameters(), n_act);
   fmt::print("{}", nn::summary(*model, {1, 1, 28, 28}));
-  fmt::print("data: {} from {}: {} training, {} test images\n", c.dataset, root, train_set->size(),
+  fmt::print("data: {} from {}: {} training, {}{} test images\n", c.dataset, root,
+             train_set->size(),
+             val_set ? fmt::format("{} validation (held out of training), ", val_set->size()) : "",
              test_set->size());
 
   // --- optimizer: activation parameters in their own group (their own lr, no decay by default)
@@ -253,6 +274,7 @@ int run_training(const TrainConfig& c, const std::string& program) {
   log.set("activation_parameters", n_act);
   log.set("train_images", train_set->size());
   log.set("test_images", test_set->size());
+  if (val_set) log.set("val_images", val_set->size());
   std::map<std::string, std::string> meta{
       {"model", c.model},
       {"activation", c.activation},
@@ -335,15 +357,24 @@ int run_training(const TrainConfig& c, const std::string& program) {
     rec.train_accuracy = seen > 0 ? static_cast<double>(correct) / seen : 0;
     rec.test_loss = test.loss;
     rec.test_accuracy = test.accuracy;
+    if (val_loader) {
+      profiler::Range r(prof ? "validate" : "");
+      const train::EvalResult val = train::evaluate(*model, *val_loader);
+      rec.val_loss = val.loss;
+      rec.val_accuracy = val.accuracy;
+    }
     rec.epoch_seconds = secs;
     rec.images_per_second = secs > 0 ? static_cast<double>(seen) / secs : 0;
     log.add_epoch(rec);
     final_accuracy = test.accuracy;
     fmt::print(
-        "epoch {}/{}  train loss {:.4f} acc {:.2f}%  test loss {:.4f} acc {:.2f}%  "
+        "epoch {}/{}  train loss {:.4f} acc {:.2f}%  {}test loss {:.4f} acc {:.2f}%  "
         "{:.1f} s  {:.0f} img/s\n",
-        rec.epoch, c.epochs, rec.train_loss, 100 * rec.train_accuracy, rec.test_loss,
-        100 * rec.test_accuracy, secs, rec.images_per_second);
+        rec.epoch, c.epochs, rec.train_loss, 100 * rec.train_accuracy,
+        val_loader
+            ? fmt::format("val loss {:.4f} acc {:.2f}%  ", rec.val_loss, 100 * rec.val_accuracy)
+            : "",
+        rec.test_loss, 100 * rec.test_accuracy, secs, rec.images_per_second);
     std::fflush(stdout);
     if (!c.save.empty()) {
       io::Checkpoint ck;
@@ -368,6 +399,13 @@ int run_training(const TrainConfig& c, const std::string& program) {
   if (!c.json.empty()) fmt::print("run log: {}\n", c.json);
   const std::string report = activation_parameter_report(*model);
   if (!report.empty()) fmt::print("learned activation parameters:\n{}", report);
+  if (const std::int64_t best = log.best_validation_epoch(); best > 0) {
+    const train::EpochRecord& e = log.epochs()[static_cast<std::size_t>(best - 1)];
+    fmt::print(
+        "best validation epoch {}: validation accuracy {:.2f}%, test accuracy at that epoch "
+        "{:.2f}%\n",
+        best, 100 * e.val_accuracy, 100 * e.test_accuracy);
+  }
   fmt::print("final test accuracy: {:.2f}%\n", 100 * final_accuracy);
   if (c.require_accuracy > 0 && final_accuracy < c.require_accuracy) {
     fmt::print(stderr, "{}: test accuracy {:.4f} is below the required {:.4f}\n", program,

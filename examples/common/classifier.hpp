@@ -29,6 +29,7 @@ struct TrainConfig {
   std::uint64_t seed = 1;
   int threads = 0;                               // 0: OpenMP's default
   std::int64_t limit_train = 0, limit_test = 0;  // 0: all
+  std::int64_t val_split = 0;  // images held out of the training set for validation (0: none)
   bool augment = false;
   bool normalize = true;  // (x - mean) / std with the training set's statistics
   std::string save, resume, json;

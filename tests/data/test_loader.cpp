@@ -167,3 +167,36 @@ TEST_CASE("datasets: Subset and the default get_batch", "[data]") {
   REQUIRE(b.target.shape() == Shape{2});
   tgtest::require_values(b.target, {3, 1});
 }
+
+TEST_CASE("datasets: Subset of chosen indices and random_split", "[data]") {
+  const std::vector<std::int64_t> pick{7, 2, 9};
+  auto sub = std::make_shared<data::Subset>(numbered(), pick);
+  REQUIRE(sub->size() == 3);
+  REQUIRE(sub->indices() == pick);
+  REQUIRE(sub->get(0).target.item<std::int64_t>() == 7);
+  const std::vector<std::int64_t> idx{2, 0};
+  const Example b = sub->get_batch(idx);
+  tgtest::require_values(b.target, {9, 7});
+  tgtest::require_values(b.input, {9, 90, 7, 70});  // inputs travel with their targets
+  REQUIRE_THROWS_WITH(data::Subset(numbered(), std::vector<std::int64_t>{3, 10}),
+                      Catch::Contains("index 10 (position 1) is out of range"));
+
+  // A partition of the ten examples; the same seed gives the same split, another seed another.
+  const std::int64_t sizes[] = {7, 3};
+  const auto parts = data::random_split(numbered(), sizes, 42);
+  REQUIRE(parts.size() == 2);
+  REQUIRE(parts[0]->size() == 7);
+  REQUIRE(parts[1]->size() == 3);
+  std::vector<std::int64_t> all = parts[0]->indices();
+  all.insert(all.end(), parts[1]->indices().begin(), parts[1]->indices().end());
+  std::sort(all.begin(), all.end());
+  REQUIRE(all == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+  REQUIRE(data::random_split(numbered(), sizes, 42)[1]->indices() == parts[1]->indices());
+  REQUIRE(data::random_split(numbered(), sizes, 43)[0]->indices() != parts[0]->indices());
+  // The held-out examples are what a loader over the subset yields.
+  DataLoader loader(parts[1], {.batch_size = 3});
+  REQUIRE(targets_of(loader, 0) == std::vector<std::vector<std::int64_t>>{parts[1]->indices()});
+  const std::int64_t bad[] = {7, 4};
+  REQUIRE_THROWS_WITH(data::random_split(numbered(), bad, 1),
+                      Catch::Contains("add up to 11, expected the dataset's size 10"));
+}

@@ -1,4 +1,5 @@
 // train/: the progress bar text, durations, count_correct, evaluate and the JSON run log.
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -117,4 +118,27 @@ TEST_CASE("run log: JSON with the documented keys round-trips", "[train]") {
   REQUIRE_THROWS_WITH(train::RunLog::from_json("{\"epochs\": [1], \"train_loss\": []}"),
                       Catch::Contains("run log"));
   REQUIRE_THROWS_WITH(train::RunLog::from_json("[1, 2"), Catch::Contains("invalid JSON"));
+}
+
+TEST_CASE("run log: validation results and the epoch chosen on them", "[train]") {
+  train::RunLog log;
+  REQUIRE(log.best_validation_epoch() == 0);
+  log.add_epoch({.epoch = 1, .test_accuracy = 0.80, .val_loss = 0.6, .val_accuracy = 0.79});
+  log.add_epoch({.epoch = 2, .test_accuracy = 0.84, .val_loss = 0.5, .val_accuracy = 0.83});
+  log.add_epoch({.epoch = 3, .test_accuracy = 0.86, .val_loss = 0.5, .val_accuracy = 0.83});
+  REQUIRE(log.has_validation());
+  REQUIRE(log.best_validation_epoch() == 2);  // the earliest of the tied best
+  const std::string text = log.to_json();
+  REQUIRE(text.find("\"val_accuracy\"") != std::string::npos);
+  REQUIRE(text.find("\"best_validation_epoch\": 2") != std::string::npos);
+  const train::RunLog back = train::RunLog::from_json(text);
+  REQUIRE(back.epochs()[1].val_accuracy == 0.83);
+  REQUIRE(back.best_validation_epoch() == 2);
+  REQUIRE(back.info().count("best_validation_epoch") == 0);  // derived, not a setting
+  // Without a split there are no validation lists, and reading gives NaN.
+  train::RunLog plain;
+  plain.add_epoch({.epoch = 1, .test_accuracy = 0.8});
+  REQUIRE(plain.to_json().find("val_") == std::string::npos);
+  REQUIRE(!plain.has_validation());
+  REQUIRE(std::isnan(train::RunLog::from_json(plain.to_json()).epochs()[0].val_accuracy));
 }

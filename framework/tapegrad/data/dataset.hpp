@@ -52,18 +52,30 @@ class TensorDataset : public Dataset {
   std::vector<std::string> classes_;
 };
 
-// The first `n` examples of `base` (all when n >= size()); for --limit-train style runs.
+// Some examples of `base`: the first `n` (all when n >= size(); for --limit-train style runs), or
+// the ones at `indices`, in that order (as torch.utils.data.Subset).
 class Subset : public Dataset {
  public:
   Subset(std::shared_ptr<const Dataset> base, std::int64_t n);
+  Subset(std::shared_ptr<const Dataset> base, std::vector<std::int64_t> indices);
   std::int64_t size() const override { return n_; }
   Example get(std::int64_t i) const override;
   Example get_batch(std::span<const std::int64_t> indices) const override;
   std::vector<std::string> classes() const override { return base_->classes(); }
+  // The base dataset's index of each example (empty: the first size() examples).
+  const std::vector<std::int64_t>& indices() const { return indices_; }
 
  private:
   std::shared_ptr<const Dataset> base_;
   std::int64_t n_;
+  std::vector<std::int64_t> indices_;
 };
+
+// Splits `base` into disjoint random subsets of the given sizes (which must add up to its size),
+// as torch.utils.data.random_split: a permutation drawn from Generator(seed) is cut in order.
+// The same seed gives the same split on every machine.
+std::vector<std::shared_ptr<Subset>> random_split(const std::shared_ptr<const Dataset>& base,
+                                                  std::span<const std::int64_t> sizes,
+                                                  std::uint64_t seed);
 
 }  // namespace tg::data

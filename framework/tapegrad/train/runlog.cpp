@@ -28,6 +28,11 @@ constexpr Field kFields[] = {
     {"epoch_seconds", &EpochRecord::epoch_seconds},
     {"images_per_second", &EpochRecord::images_per_second},
 };
+// Written only by runs with a validation split.
+constexpr Field kValidationFields[] = {
+    {"val_loss", &EpochRecord::val_loss},
+    {"val_accuracy", &EpochRecord::val_accuracy},
+};
 
 }  // namespace
 
@@ -41,6 +46,14 @@ std::string RunLog::to_json(int indent) const {
     json list = json::array();
     for (const EpochRecord& e : epochs_) list.push_back(e.*f.member);
     j[f.key] = list;
+  }
+  if (has_validation()) {
+    for (const Field& f : kValidationFields) {
+      json list = json::array();
+      for (const EpochRecord& e : epochs_) list.push_back(e.*f.member);
+      j[f.key] = list;
+    }
+    j["best_validation_epoch"] = best_validation_epoch();
   }
   return j.dump(indent);
 }
@@ -65,8 +78,15 @@ RunLog RunLog::from_json(const std::string& text) {
                "run log: '{}' must be a list of {} numbers", f.key, ep.size());
       for (std::size_t i = 0; i < ep.size(); ++i) log.epochs_[i].*f.member = list[i].get<double>();
     }
+    for (const Field& f : kValidationFields) {
+      if (!j.contains(f.key)) continue;
+      const auto& list = j.at(f.key);
+      TG_CHECK(list.is_array() && list.size() == ep.size(),
+               "run log: '{}' must be a list of {} numbers", f.key, ep.size());
+      for (std::size_t i = 0; i < ep.size(); ++i) log.epochs_[i].*f.member = list[i].get<double>();
+    }
     for (const auto& [k, v] : j.items()) {
-      if (k == "epochs" || v.is_array()) continue;
+      if (k == "epochs" || k == "best_validation_epoch" || v.is_array()) continue;
       if (v.is_boolean())
         log.info_[k] = v.get<bool>();
       else if (v.is_number_integer())
@@ -80,6 +100,14 @@ RunLog RunLog::from_json(const std::string& text) {
     fail("run log: {}", e.what());
   }
   return log;
+}
+
+std::int64_t RunLog::best_validation_epoch() const {
+  if (!has_validation()) return 0;
+  const EpochRecord* best = &epochs_.front();
+  for (const EpochRecord& e : epochs_)
+    if (e.val_accuracy > best->val_accuracy) best = &e;
+  return best->epoch;
 }
 
 void RunLog::write(const std::string& path) const {

@@ -4,7 +4,9 @@
 //   {"model": "lenet5", "activation": "prelu", "parameters": 61711, "activation_parameters": 4,
 //    "train_loss": [...], "train_accuracy": [...], "test_loss": [...], "test_accuracy": [...],
 //    "epoch_seconds": [...], "images_per_second": [...], ...}
-// Accuracies are fractions in [0, 1]; epoch_seconds times the training loop only.
+// Accuracies are fractions in [0, 1]; epoch_seconds times the training loop only. Runs with a
+// validation split (--val-split) also have "val_loss" and "val_accuracy" lists.
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -17,6 +19,7 @@ struct EpochRecord {
   std::int64_t epoch = 0;  // 1-based
   double train_loss = 0, train_accuracy = 0;
   double test_loss = 0, test_accuracy = 0;
+  double val_loss = NAN, val_accuracy = NAN;  // NaN: no validation split
   double epoch_seconds = 0, images_per_second = 0;
 };
 
@@ -28,6 +31,13 @@ class RunLog {
   void add_epoch(const EpochRecord& e) { epochs_.push_back(e); }
   const std::vector<EpochRecord>& epochs() const { return epochs_; }
   const std::map<std::string, Value>& info() const { return info_; }
+  // True when the epochs carry validation results.
+  bool has_validation() const {
+    return !epochs_.empty() && !std::isnan(epochs_.front().val_accuracy);
+  }
+  // The epoch (1-based) with the highest validation accuracy, the earliest on a tie; 0 when there
+  // is no validation split. Choosing the epoch on the test set would inflate the test result.
+  std::int64_t best_validation_epoch() const;
   // Keeps the first n epochs (a run resumed from epoch n continues from there).
   void truncate(std::size_t n) {
     if (epochs_.size() > n) epochs_.resize(n);
