@@ -158,8 +158,10 @@ void record_masked(const char* name, const TensorList& inputs, const Tensor& out
                    std::int64_t chunks, bool stream) {
   constexpr int K = Fn::kParams;
   autograd::record(name, inputs, out, {.fused = true},
-                   [ps, mask = std::move(mask), chunks, stream, shape = out.shape(),
-                    dt = out.dtype(), n_all = out.numel()](const Tensor& g_in, const Tensor&) {
+                   [ps_saved = autograd::save_all(ps), mask = std::move(mask), chunks, stream,
+                    shape = out.shape(), dt = out.dtype(),
+                    n_all = out.numel()](const Tensor& g_in, const Tensor&) {
+                     const std::vector<Tensor> ps = autograd::get_all(ps_saved);
                      const Tensor g = g_in.contiguous();
                      Tensor gx = Tensor::empty(shape, dt);
                      auto run_bw = [&](auto tag) {
@@ -273,7 +275,10 @@ Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const ch
   }
   autograd::record(
       name, inputs, out, {.saved_inputs = ~std::uint64_t{0}, .saves_output = true, .fused = true},
-      [x, ps, L, chunks, blocks, stream, name](const Tensor& g_in, const Tensor& y) {
+      [x_saved = autograd::SavedTensor(x), ps_saved = autograd::save_all(ps), L, chunks, blocks,
+       stream, name](const Tensor& g_in, const Tensor& y) {
+        const Tensor x = x_saved.get();
+        const std::vector<Tensor> ps = autograd::get_all(ps_saved);
         const Tensor g = g_in.contiguous();
         Tensor gx = Tensor::empty(x.shape(), x.dtype());
         std::vector<Tensor> gp;

@@ -211,7 +211,9 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
       if (out->hooks)
         out->bw_grad = autograd::run_grad_hooks(out.get(), Tensor(out->bw_grad)).impl_ptr();
       Tensor gout(out->bw_grad);
-      Tensor out_t(out);
+      // The output as the backward reads it: through the unpack hook if it was packed.
+      Tensor out_t =
+          entries[i].saved_output.defined() ? entries[i].saved_output.get() : Tensor(out);
       TensorList grads;
       if (!autograd::observing()) {
         grads = fn(gout, out_t);

@@ -114,6 +114,10 @@ void record_entry(const char* name, TensorList inputs, const Tensor& out, const 
     tp.save(e, inputs[i].storage(), static_cast<int>(i));
   }
   if (opts.saves_output) tp.save(e, out.storage(), -1);
+  if (autograd::saved_tensor_hooks_active()) {
+    autograd::SavedTensor::pack_pending();
+    if (opts.saves_output) e.saved_output = autograd::SavedTensor::packed_now(out);
+  }
   e.inputs = std::move(inputs);
   e.output = out.impl_ptr();
   e.output_id = out.id();

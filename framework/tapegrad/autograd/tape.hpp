@@ -17,6 +17,7 @@
 
 #include "tapegrad/autograd/backward_fn.hpp"
 #include "tapegrad/autograd/grad_mode.hpp"
+#include "tapegrad/autograd/saved.hpp"
 #include "tapegrad/core/tensor.hpp"
 
 namespace tg {
@@ -54,6 +55,9 @@ struct TapeEntry {
     int input;  // -1: the output
   };
   std::vector<Saved> saved;
+  // The output as the backward reads it, when saved under saved-tensor hooks (autograd/saved.hpp);
+  // undefined otherwise (the backward reads the output itself).
+  autograd::SavedTensor saved_output;
   bool fused = false;
   BackwardFn backward;
   // Filled only while an observer (anomaly mode, the profiler) is installed: where the forward

@@ -20,6 +20,8 @@
 
 namespace tg {
 
+using autograd::SavedTensor;
+
 using autograd::record;
 using autograd::saved;
 
@@ -197,7 +199,11 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Conv2dOptions o
                                  cols.defined() ? cols.data_ptr<T>() : nullptr);
     });
   }
-  auto backward = [x, w, b, o, cols](const Tensor& gy, const Tensor&) {
+  auto backward = [x_saved = SavedTensor(x), w_saved = SavedTensor(w), b, o,
+                   cols_saved = SavedTensor(cols)](const Tensor& gy, const Tensor&) {
+    const Tensor x = x_saved.get();
+    const Tensor w = w_saved.get();
+    const Tensor cols = cols_saved.get();
     Tensor gx, gw, gb;
     const bool want_b = b.defined() && b.requires_grad();
     if (w.requires_grad()) {
@@ -242,7 +248,9 @@ Tensor conv2d_input_grad(const Tensor& gy, const Tensor& w, const Shape& x_shape
     });
   }
   record("conv2d_input_grad", {gy, w}, out, {.saved_inputs = saved(0, 1)},
-         [gy, w, o](const Tensor& G, const Tensor&) {
+         [gy_saved = SavedTensor(gy), w_saved = SavedTensor(w), o](const Tensor& G, const Tensor&) {
+           const Tensor gy = gy_saved.get();
+           const Tensor w = w_saved.get();
            return TensorList{
                gy.requires_grad() ? conv2d(G, w, Tensor(), o) : Tensor(),
                w.requires_grad() ? conv2d_weight_grad(G, gy, w.shape(), o) : Tensor()};
@@ -270,7 +278,9 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& gy, const Shape& w_shap
     });
   }
   record("conv2d_weight_grad", {x, gy}, out, {.saved_inputs = saved(0, 1)},
-         [x, gy, o](const Tensor& G, const Tensor&) {
+         [x_saved = SavedTensor(x), gy_saved = SavedTensor(gy), o](const Tensor& G, const Tensor&) {
+           const Tensor x = x_saved.get();
+           const Tensor gy = gy_saved.get();
            return TensorList{x.requires_grad() ? conv2d_input_grad(gy, G, x.shape(), o) : Tensor(),
                              gy.requires_grad() ? conv2d(x, G, Tensor(), o) : Tensor()};
          });

@@ -11,6 +11,8 @@
 
 namespace tg {
 
+using autograd::SavedTensor;
+
 using autograd::record;
 using autograd::saved;
 using detail::map_binary;
@@ -41,20 +43,26 @@ Tensor mul(const Tensor& a, const Tensor& b, std::source_location loc) {
   const autograd::OpScope op_scope("mul", loc);
   Tensor out = map_binary(
       a, b, "mul", [](auto x, auto y) { return x * y; }, true);
-  record("mul", {a, b}, out, {.saved_inputs = saved(0, 1)}, [a, b](const Tensor& g, const Tensor&) {
-    return TensorList{a.requires_grad() ? mul(g, b) : Tensor(),
-                      b.requires_grad() ? mul(g, a) : Tensor()};
-  });
+  record("mul", {a, b}, out, {.saved_inputs = saved(0, 1)},
+         [a_saved = SavedTensor(a), b_saved = SavedTensor(b)](const Tensor& g, const Tensor&) {
+           const Tensor a = a_saved.get();
+           const Tensor b = b_saved.get();
+           return TensorList{a.requires_grad() ? mul(g, b) : Tensor(),
+                             b.requires_grad() ? mul(g, a) : Tensor()};
+         });
   return out;
 }
 
 Tensor div(const Tensor& a, const Tensor& b, std::source_location loc) {
   const autograd::OpScope op_scope("div", loc);
   Tensor out = map_binary(a, b, "div", [](auto x, auto y) { return x / y; });
-  record("div", {a, b}, out, {.saved_inputs = saved(0, 1)}, [a, b](const Tensor& g, const Tensor&) {
-    return TensorList{a.requires_grad() ? div(g, b) : Tensor(),
-                      b.requires_grad() ? neg(div(mul(g, a), mul(b, b))) : Tensor()};
-  });
+  record("div", {a, b}, out, {.saved_inputs = saved(0, 1)},
+         [a_saved = SavedTensor(a), b_saved = SavedTensor(b)](const Tensor& g, const Tensor&) {
+           const Tensor a = a_saved.get();
+           const Tensor b = b_saved.get();
+           return TensorList{a.requires_grad() ? div(g, b) : Tensor(),
+                             b.requires_grad() ? neg(div(mul(g, a), mul(b, b))) : Tensor()};
+         });
   return out;
 }
 
@@ -91,7 +99,9 @@ Tensor pow(const Tensor& a, const Tensor& e, std::source_location loc) {
   const autograd::OpScope op_scope("pow", loc);
   Tensor out = map_binary(a, e, "pow", [](auto x, auto y) { return std::pow(x, y); });
   record("pow", {a, e}, out, {.saved_inputs = saved(0, 1), .saves_output = true},
-         [a, e](const Tensor& g, const Tensor& y) {
+         [a_saved = SavedTensor(a), e_saved = SavedTensor(e)](const Tensor& g, const Tensor& y) {
+           const Tensor a = a_saved.get();
+           const Tensor e = e_saved.get();
            Tensor ga, gexp;
            if (a.requires_grad()) {
              // As PyTorch: where e == 0 the base gradient is 0, not 0 * 0^-1 = nan at a == 0.
@@ -112,10 +122,12 @@ Tensor pow(const Tensor& a, double p, std::source_location loc) {
   const autograd::OpScope op_scope("pow", loc);
   Tensor out =
       map_unary(a, "pow", [p](auto x) { return static_cast<decltype(x)>(std::pow(x, p)); });
-  record("pow", {a}, out, {.saved_inputs = saved(0)}, [a, p](const Tensor& g, const Tensor&) {
-    if (p == 0) return TensorList{mul(g, 0.0)};
-    return TensorList{mul(g, mul(pow(a, p - 1), p))};
-  });
+  record("pow", {a}, out, {.saved_inputs = saved(0)},
+         [a_saved = SavedTensor(a), p](const Tensor& g, const Tensor&) {
+           const Tensor a = a_saved.get();
+           if (p == 0) return TensorList{mul(g, 0.0)};
+           return TensorList{mul(g, mul(pow(a, p - 1), p))};
+         });
   return out;
 }
 
@@ -148,7 +160,10 @@ Tensor log(const Tensor& a, std::source_location loc) {
   const autograd::OpScope op_scope("log", loc);
   Tensor out = map_unary(a, "log", [](auto x) { return std::log(x); });
   record("log", {a}, out, {.saved_inputs = saved(0)},
-         [a](const Tensor& g, const Tensor&) { return TensorList{div(g, a)}; });
+         [a_saved = SavedTensor(a)](const Tensor& g, const Tensor&) {
+           const Tensor a = a_saved.get();
+           return TensorList{div(g, a)};
+         });
   return out;
 }
 
@@ -156,7 +171,10 @@ Tensor log1p(const Tensor& a, std::source_location loc) {
   const autograd::OpScope op_scope("log1p", loc);
   Tensor out = map_unary(a, "log1p", [](auto x) { return std::log1p(x); });
   record("log1p", {a}, out, {.saved_inputs = saved(0)},
-         [a](const Tensor& g, const Tensor&) { return TensorList{div(g, add(a, 1.0))}; });
+         [a_saved = SavedTensor(a)](const Tensor& g, const Tensor&) {
+           const Tensor a = a_saved.get();
+           return TensorList{div(g, add(a, 1.0))};
+         });
   return out;
 }
 
@@ -181,7 +199,10 @@ Tensor abs(const Tensor& a, std::source_location loc) {
   const autograd::OpScope op_scope("abs", loc);
   Tensor out = map_unary(a, "abs", [](auto x) { return std::abs(x); });
   record("abs", {a}, out, {.saved_inputs = saved(0)},
-         [a](const Tensor& g, const Tensor&) { return TensorList{mul(g, sign(a))}; });
+         [a_saved = SavedTensor(a)](const Tensor& g, const Tensor&) {
+           const Tensor a = a_saved.get();
+           return TensorList{mul(g, sign(a))};
+         });
   return out;
 }
 
@@ -189,7 +210,10 @@ Tensor sin(const Tensor& a, std::source_location loc) {
   const autograd::OpScope op_scope("sin", loc);
   Tensor out = map_unary(a, "sin", [](auto x) { return std::sin(x); });
   record("sin", {a}, out, {.saved_inputs = saved(0)},
-         [a](const Tensor& g, const Tensor&) { return TensorList{mul(g, cos(a))}; });
+         [a_saved = SavedTensor(a)](const Tensor& g, const Tensor&) {
+           const Tensor a = a_saved.get();
+           return TensorList{mul(g, cos(a))};
+         });
   return out;
 }
 
@@ -197,7 +221,10 @@ Tensor cos(const Tensor& a, std::source_location loc) {
   const autograd::OpScope op_scope("cos", loc);
   Tensor out = map_unary(a, "cos", [](auto x) { return std::cos(x); });
   record("cos", {a}, out, {.saved_inputs = saved(0)},
-         [a](const Tensor& g, const Tensor&) { return TensorList{neg(mul(g, sin(a)))}; });
+         [a_saved = SavedTensor(a)](const Tensor& g, const Tensor&) {
+           const Tensor a = a_saved.get();
+           return TensorList{neg(mul(g, sin(a)))};
+         });
   return out;
 }
 
@@ -238,9 +265,11 @@ Tensor relu(const Tensor& a, std::source_location loc) {
 Tensor erf(const Tensor& a, std::source_location loc) {
   const autograd::OpScope op_scope("erf", loc);
   Tensor out = map_unary(a, "erf", [](auto x) { return std::erf(x); });
-  record("erf", {a}, out, {.saved_inputs = saved(0)}, [a](const Tensor& g, const Tensor&) {
-    return TensorList{mul(g, mul(exp(neg(mul(a, a))), 2.0 / std::sqrt(std::numbers::pi)))};
-  });
+  record("erf", {a}, out, {.saved_inputs = saved(0)},
+         [a_saved = SavedTensor(a)](const Tensor& g, const Tensor&) {
+           const Tensor a = a_saved.get();
+           return TensorList{mul(g, mul(exp(neg(mul(a, a))), 2.0 / std::sqrt(std::numbers::pi)))};
+         });
   return out;
 }
 
@@ -255,7 +284,8 @@ Tensor clamp(const Tensor& a, double lo, double hi, std::source_location loc) {
     return x < T(lo) ? T(lo) : (x > T(hi) ? T(hi) : x);
   });
   record("clamp", {a}, out, {.saved_inputs = saved(0)},
-         [a, lo, hi](const Tensor& g, const Tensor&) {
+         [a_saved = SavedTensor(a), lo, hi](const Tensor& g, const Tensor&) {
+           const Tensor a = a_saved.get();
            return TensorList{mul(g, mul(ge(a, lo), le(a, hi)))};
          });
   return out;
@@ -282,7 +312,9 @@ Tensor maximum(const Tensor& a, const Tensor& b, std::source_location loc) {
   Tensor out =
       map_binary(a, b, "maximum", [](auto x, auto y) { return x > y || std::isnan(x) ? x : y; });
   record("maximum", {a, b}, out, {.saved_inputs = saved(0, 1)},
-         [a, b](const Tensor& g, const Tensor&) {
+         [a_saved = SavedTensor(a), b_saved = SavedTensor(b)](const Tensor& g, const Tensor&) {
+           const Tensor a = a_saved.get();
+           const Tensor b = b_saved.get();
            const Tensor s = tie_share(a, b, true);
            return TensorList{mul(g, s), mul(g, sub(scalar_like(1, s.dtype()), s))};
          });
@@ -294,7 +326,9 @@ Tensor minimum(const Tensor& a, const Tensor& b, std::source_location loc) {
   Tensor out =
       map_binary(a, b, "minimum", [](auto x, auto y) { return x < y || std::isnan(x) ? x : y; });
   record("minimum", {a, b}, out, {.saved_inputs = saved(0, 1)},
-         [a, b](const Tensor& g, const Tensor&) {
+         [a_saved = SavedTensor(a), b_saved = SavedTensor(b)](const Tensor& g, const Tensor&) {
+           const Tensor a = a_saved.get();
+           const Tensor b = b_saved.get();
            const Tensor s = tie_share(a, b, false);
            return TensorList{mul(g, s), mul(g, sub(scalar_like(1, s.dtype()), s))};
          });
@@ -308,7 +342,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, std::source_l
   const Tensor c = cond.dtype() == a.dtype() ? cond : cond.to(a.dtype());
   Tensor out =
       detail::map_ternary(c, a, b, "where", [](auto m, auto x, auto y) { return m != 0 ? x : y; });
-  record("where", {a, b}, out, {}, [c](const Tensor& g, const Tensor&) {
+  record("where", {a, b}, out, {}, [c_saved = SavedTensor(c)](const Tensor& g, const Tensor&) {
+    const Tensor c = c_saved.get();
     const Tensor z = scalar_like(0, g.dtype());
     return TensorList{where(c, g, z), where(c, z, g)};
   });

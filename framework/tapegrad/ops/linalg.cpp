@@ -8,6 +8,8 @@
 
 namespace tg {
 
+using autograd::SavedTensor;
+
 namespace {
 
 // Whether the last two dims can be fed to gemm directly: row-major (inner stride 1) or
@@ -95,7 +97,10 @@ Tensor matmul_nd(const Tensor& a_in, const Tensor& b_in) {
     }
   });
   autograd::record("matmul", {a_in, b_in}, out, {.saved_inputs = autograd::saved(0, 1)},
-                   [a_in, b_in](const Tensor& g, const Tensor&) {
+                   [a_in_saved = SavedTensor(a_in), b_in_saved = SavedTensor(b_in)](const Tensor& g,
+                                                                                    const Tensor&) {
+                     const Tensor a_in = a_in_saved.get();
+                     const Tensor b_in = b_in_saved.get();
                      // dA = g B^T, dB = A^T g; the engine sums broadcast batch dims away.
                      return TensorList{
                          a_in.requires_grad() ? matmul(g, transpose(b_in, -1, -2)) : Tensor(),

@@ -16,6 +16,8 @@
 
 namespace tg {
 
+using autograd::SavedTensor;
+
 using autograd::record;
 using autograd::saved;
 
@@ -161,7 +163,10 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, std::source_loc
   Tensor y = Tensor::empty({M, N}, x.dtype());
   if (b.defined()) broadcast_rows(b, y);
   detail::mm_into(x, false, w, true, b.defined() ? 1.0 : 0.0, y);
-  auto backward = [x, w, b](const Tensor& g, const Tensor&) {
+  auto backward = [x_saved = SavedTensor(x), w_saved = SavedTensor(w), b](const Tensor& g,
+                                                                          const Tensor&) {
+    const Tensor x = x_saved.get();
+    const Tensor w = w_saved.get();
     TensorList grads(b.defined() ? 3 : 2);
     if (is_grad_enabled()) {
       if (x.requires_grad()) grads[0] = matmul(g, w);
@@ -278,33 +283,35 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEnt
     }
   }
   const Reduction red = o.reduction;
-  record(
-      "cross_entropy", {logits}, out, {.saved_inputs = autograd::saved(0)},
-      [logits, t, eps, red, valid, ignore = o.ignore_index, N, C](const Tensor& g, const Tensor&) {
-        // d loss_i / d x = softmax(x_i) - q_i with q = (1-eps) onehot(t_i) + eps/C, zero for
-        // ignored rows; written with ops so that it can be differentiated again.
-        Tensor q = full({N, C}, eps / static_cast<double>(C), logits.dtype());
-        Tensor w = Tensor::empty({N, 1}, logits.dtype());
-        const auto* tp = t.data_ptr<std::int64_t>();
-        detail::dispatch_floating(logits.dtype(), "cross_entropy", [&](auto tag) {
-          using T = decltype(tag);
-          T* qp = q.data_ptr<T>();
-          T* wp = w.data_ptr<T>();
-          for (std::int64_t i = 0; i < N; ++i) {
-            const bool skip = tp[i] == ignore;
-            wp[i] = skip ? T(0) : T(1);
-            if (!skip) qp[i * C + tp[i]] += static_cast<T>(1 - eps);
-          }
-        });
-        Tensor scale;
-        if (red == Reduction::None)
-          scale = mul(reshape(g, {N, 1}), w);
-        else if (red == Reduction::Sum)
-          scale = mul(w, g);
-        else
-          scale = mul(w, div(g, static_cast<double>(valid)));
-        return TensorList{mul(sub(softmax(logits, 1), q), scale)};
-      });
+  record("cross_entropy", {logits}, out, {.saved_inputs = autograd::saved(0)},
+         [logits_saved = SavedTensor(logits), t_saved = SavedTensor(t), eps, red, valid,
+          ignore = o.ignore_index, N, C](const Tensor& g, const Tensor&) {
+           const Tensor logits = logits_saved.get();
+           const Tensor t = t_saved.get();
+           // d loss_i / d x = softmax(x_i) - q_i with q = (1-eps) onehot(t_i) + eps/C, zero for
+           // ignored rows; written with ops so that it can be differentiated again.
+           Tensor q = full({N, C}, eps / static_cast<double>(C), logits.dtype());
+           Tensor w = Tensor::empty({N, 1}, logits.dtype());
+           const auto* tp = t.data_ptr<std::int64_t>();
+           detail::dispatch_floating(logits.dtype(), "cross_entropy", [&](auto tag) {
+             using T = decltype(tag);
+             T* qp = q.data_ptr<T>();
+             T* wp = w.data_ptr<T>();
+             for (std::int64_t i = 0; i < N; ++i) {
+               const bool skip = tp[i] == ignore;
+               wp[i] = skip ? T(0) : T(1);
+               if (!skip) qp[i * C + tp[i]] += static_cast<T>(1 - eps);
+             }
+           });
+           Tensor scale;
+           if (red == Reduction::None)
+             scale = mul(reshape(g, {N, 1}), w);
+           else if (red == Reduction::Sum)
+             scale = mul(w, g);
+           else
+             scale = mul(w, div(g, static_cast<double>(valid)));
+           return TensorList{mul(sub(softmax(logits, 1), q), scale)};
+         });
   return out;
 }
 
@@ -378,7 +385,10 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction,
     });
   }
   record("mse_loss", {input, target}, out, {.saved_inputs = saved(0, 1)},
-         [input, target, scale](const Tensor& g, const Tensor&) {
+         [input_saved = SavedTensor(input), target_saved = SavedTensor(target), scale](
+             const Tensor& g, const Tensor&) {
+           const Tensor input = input_saved.get();
+           const Tensor target = target_saved.get();
            // d/dx = 2 scale (x - t) g, d/dt = its negative; made of ops for higher orders.
            const Tensor gx = mul(sub(input, target), mul(g, 2.0 * scale));
            return TensorList{input.requires_grad() ? gx : Tensor(),
@@ -401,7 +411,9 @@ Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y, Reduct
     return std::max(a, T(0)) - a * t + std::log1p(std::exp(-std::abs(a)));
   });
   record(op, {x, y}, per, {.saved_inputs = autograd::saved(0, 1)},
-         [x, y](const Tensor& g, const Tensor&) {
+         [x_saved = SavedTensor(x), y_saved = SavedTensor(y)](const Tensor& g, const Tensor&) {
+           const Tensor x = x_saved.get();
+           const Tensor y = y_saved.get();
            return TensorList{x.requires_grad() ? mul(g, sub(sigmoid(x), y)) : Tensor(),
                              y.requires_grad() ? neg(mul(g, x)) : Tensor()};
          });

@@ -12,6 +12,8 @@
 
 namespace tg {
 
+using autograd::SavedTensor;
+
 using autograd::record;
 
 namespace {
@@ -128,7 +130,10 @@ Tensor max_pool_scatter(const Tensor& g, const Tensor& idx, const Shape& x_shape
     });
   }
   record("max_pool2d_backward", {g}, out, {},
-         [idx](const Tensor& G, const Tensor&) { return TensorList{max_pool_gather(G, idx)}; });
+         [idx_saved = SavedTensor(idx)](const Tensor& G, const Tensor&) {
+           const Tensor idx = idx_saved.get();
+           return TensorList{max_pool_gather(G, idx)};
+         });
   return out;
 }
 
@@ -146,9 +151,11 @@ Tensor max_pool_gather(const Tensor& x, const Tensor& idx) {
                               idx.numel() / out_size, in_size, out_size, out.data_ptr<T>());
     });
   }
-  record("max_pool2d_gather", {x}, out, {}, [idx, xs](const Tensor& G, const Tensor&) {
-    return TensorList{max_pool_scatter(G, idx, xs)};
-  });
+  record("max_pool2d_gather", {x}, out, {},
+         [idx_saved = SavedTensor(idx), xs](const Tensor& G, const Tensor&) {
+           const Tensor idx = idx_saved.get();
+           return TensorList{max_pool_scatter(G, idx, xs)};
+         });
   return out;
 }
 
@@ -244,9 +251,11 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Si
                                      idx.data_ptr<std::int64_t>());
     });
   }
-  record("max_pool2d", {x}, out, {}, [idx, xs = x.shape()](const Tensor& G, const Tensor&) {
-    return TensorList{max_pool_scatter(G, idx, xs)};
-  });
+  record("max_pool2d", {x}, out, {},
+         [idx_saved = SavedTensor(idx), xs = x.shape()](const Tensor& G, const Tensor&) {
+           const Tensor idx = idx_saved.get();
+           return TensorList{max_pool_scatter(G, idx, xs)};
+         });
   return out;
 }
 

@@ -13,6 +13,8 @@
 
 namespace tg {
 
+using autograd::SavedTensor;
+
 using autograd::record;
 
 namespace {
@@ -93,7 +95,9 @@ Tensor extreme(const Tensor& x, const Dims& dims, bool keepdim, bool is_max) {
                              is_max);
   });
   record(op, {x}, out, {.saved_inputs = autograd::saved(0), .saves_output = true},
-         [x, keep = p.keep_shape, red = p.reduced](const Tensor& g, const Tensor& y) {
+         [x_saved = SavedTensor(x), keep = p.keep_shape, red = p.reduced](const Tensor& g,
+                                                                          const Tensor& y) {
+           const Tensor x = x_saved.get();
            // The gradient is shared equally among the positions that attain the extreme.
            const Tensor mask = eq(x, reshape(y, keep));
            const Tensor count = sum(mask, red, true);

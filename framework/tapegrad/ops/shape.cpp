@@ -16,6 +16,8 @@
 
 namespace tg {
 
+using autograd::SavedTensor;
+
 using autograd::record;
 
 namespace {
@@ -362,9 +364,11 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index,
     for (std::int64_t i = 0; i < k; ++i) narrow(out, dim, i, 1).copy_(narrow(x, dim, rows[i], 1));
   }
   const Shape in_shape = x.shape();
-  record("index_select", {x}, out, {}, [in_shape, dim, idx](const Tensor& g, const Tensor&) {
-    return TensorList{index_add(zeros(in_shape, g.dtype()), dim, idx, g)};
-  });
+  record("index_select", {x}, out, {},
+         [in_shape, dim, idx_saved = SavedTensor(idx)](const Tensor& g, const Tensor&) {
+           const Tensor idx = idx_saved.get();
+           return TensorList{index_add(zeros(in_shape, g.dtype()), dim, idx, g)};
+         });
   return out;
 }
 
@@ -392,9 +396,11 @@ Tensor index_add(const Tensor& base, std::int64_t dim, const Tensor& index, cons
     for (std::int64_t i = 0; i < idx.numel(); ++i)
       narrow(out, dim, checked_index(ip[i], n, "index_add"), 1).add_(narrow(src, dim, i, 1));
   }
-  record("index_add", {base, src}, out, {}, [dim, idx](const Tensor& g, const Tensor&) {
-    return TensorList{g, index_select(g, dim, idx)};
-  });
+  record("index_add", {base, src}, out, {},
+         [dim, idx_saved = SavedTensor(idx)](const Tensor& g, const Tensor&) {
+           const Tensor idx = idx_saved.get();
+           return TensorList{g, index_select(g, dim, idx)};
+         });
   return out;
 }
 
@@ -427,9 +433,11 @@ Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index, std::sourc
     });
   });
   const Shape in_shape = x.shape();
-  record("gather", {x}, out, {}, [in_shape, dim, idx](const Tensor& g, const Tensor&) {
-    return TensorList{scatter_add(zeros(in_shape, g.dtype()), dim, idx, g)};
-  });
+  record("gather", {x}, out, {},
+         [in_shape, dim, idx_saved = SavedTensor(idx)](const Tensor& g, const Tensor&) {
+           const Tensor idx = idx_saved.get();
+           return TensorList{scatter_add(zeros(in_shape, g.dtype()), dim, idx, g)};
+         });
   return out;
 }
 
@@ -472,20 +480,22 @@ Tensor scatter_add(const Tensor& base, std::int64_t dim, const Tensor& index, co
       op[o] += sp[s];
     });
   });
-  record("scatter_add", {base, src}, out, {},
-         [dim, idx, src_shape = src.shape()](const Tensor& g, const Tensor&) {
-           Tensor gs = gather(g, dim, idx);
-           if (gs.shape() != src_shape)
-             gs = pad(gs, [&] {
-               std::vector<std::int64_t> p;
-               for (std::size_t d = src_shape.size(); d-- > 0;) {
-                 p.push_back(0);
-                 p.push_back(src_shape[d] - gs.shape()[d]);
-               }
-               return p;
-             }());
-           return TensorList{g, gs};
-         });
+  record(
+      "scatter_add", {base, src}, out, {},
+      [dim, idx_saved = SavedTensor(idx), src_shape = src.shape()](const Tensor& g, const Tensor&) {
+        const Tensor idx = idx_saved.get();
+        Tensor gs = gather(g, dim, idx);
+        if (gs.shape() != src_shape)
+          gs = pad(gs, [&] {
+            std::vector<std::int64_t> p;
+            for (std::size_t d = src_shape.size(); d-- > 0;) {
+              p.push_back(0);
+              p.push_back(src_shape[d] - gs.shape()[d]);
+            }
+            return p;
+          }());
+        return TensorList{g, gs};
+      });
   return out;
 }
 
