@@ -285,8 +285,8 @@ inline void micro_kernel(std::int64_t kc, const T* __restrict ap, const T* __res
   // apart, a pattern the hardware prefetcher does not follow, and C (4 MB at a 1024 square) is
   // out of L1 and L2 between K slices. Waiting for it after the loop cost the 1024 square ~15%.
   for (std::int64_t r = 0; r < mr; ++r) {
-    _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc + nr - 1), _MM_HINT_T0);
+    __builtin_prefetch(C + r * ldc, 0, 3);  // _mm_prefetch needs -O1 or above to compile
+    __builtin_prefetch(C + r * ldc + nr - 1, 0, 3);
   }
   V c00 = O::zero(), c01 = O::zero(), c10 = O::zero(), c11 = O::zero(), c20 = O::zero(),
     c21 = O::zero(), c30 = O::zero(), c31 = O::zero(), c40 = O::zero(), c41 = O::zero(),
