@@ -144,7 +144,7 @@ TEST_CASE("module: printing and summary", "[nn][module]") {
   CHECK_THAT(s, Catch::Contains("[2, 8]"));
   CHECK_THAT(s, Catch::Contains("head (Linear)"));
   CHECK_THAT(s, Catch::Contains("Total params: 112"));
-  REQUIRE(net->is_training());  // restored
+  REQUIRE(net->is_training());            // restored
   REQUIRE(tape().size() == tape_before);  // summary records nothing
 }
 
