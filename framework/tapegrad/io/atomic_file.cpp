@@ -12,9 +12,7 @@
 
 namespace tg::io {
 
-namespace {
 std::string errno_text(int e) { return std::system_category().message(e); }
-}  // namespace
 
 void write_file_atomic(const std::string& path, std::string_view bytes, std::string_view who) {
   static std::atomic<std::uint64_t> counter{0};

@@ -10,4 +10,7 @@ namespace tg::io {
 // `who` prefixes error messages ("profiler", "run log").
 void write_file_atomic(const std::string& path, std::string_view bytes, std::string_view who);
 
+// The system's message for an errno value ("No such file or directory").
+std::string errno_text(int e);
+
 }  // namespace tg::io

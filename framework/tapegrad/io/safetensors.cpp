@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tapegrad/core/error.hpp"
+#include "tapegrad/io/atomic_file.hpp"
 
 namespace tg::io {
 
@@ -38,8 +39,6 @@ constexpr int kMaxJsonDepth = 8;
 constexpr std::size_t kMaxRank = 64;
 constexpr const char* kMetadataKey = "__metadata__";
 constexpr const char* kSupported = "F32, F64, I64, F16, BF16, BOOL, U8, I8, I16, U16, I32, U32";
-
-std::string errno_text(int e) { return std::system_category().message(e); }
 
 // ---------------------------------------------------------------------------------------------
 // dtypes

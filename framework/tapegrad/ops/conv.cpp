@@ -25,12 +25,9 @@ using autograd::SavedTensor;
 using autograd::record;
 using autograd::saved;
 
-namespace {
+using detail::contig;
 
-// A read-only contiguous copy for the kernels when needed; never recorded.
-Tensor contig(const Tensor& t) {
-  return t.is_contiguous() ? t : detail::copy_to_contiguous(t, t.dtype());
-}
+namespace {
 
 std::string pair_str(const std::array<std::int64_t, 2>& a) {
   return fmt::format("({}, {})", a[0], a[1]);

@@ -118,6 +118,10 @@ Tensor map_ternary(const Tensor& c, const Tensor& a, const Tensor& b, const char
 }
 
 Tensor copy_to_contiguous(const Tensor& src, DType to);
+// t itself when contiguous, else a contiguous copy (not recorded): what a kernel reads.
+inline Tensor contig(const Tensor& t) {
+  return t.is_contiguous() ? t : copy_to_contiguous(t, t.dtype());
+}
 
 // A 0-d tensor of the given dtype holding v (used for scalar operands).
 Tensor scalar_like(double v, DType dtype);

@@ -16,11 +16,9 @@ using autograd::SavedTensor;
 
 using autograd::record;
 
-namespace {
+using detail::contig;
 
-Tensor contig(const Tensor& t) {
-  return t.is_contiguous() ? t : detail::copy_to_contiguous(t, t.dtype());
-}
+namespace {
 
 std::string size_str(const Size2& s) { return fmt::format("({}, {})", s.h, s.w); }
 
