@@ -86,7 +86,7 @@ double total(const std::vector<double>& v) {
 
 }  // namespace
 
-TEST_CASE("study/monitor: one never-positive relu unit of four is dead; leaky_relu has none",
+TEST_CASE("monitor: one never-positive relu unit of four is dead; leaky_relu has none",
           "[study][monitor]") {
   TinyNet relu("relu");
   ActivationMonitor m(*relu.net);
@@ -113,7 +113,7 @@ TEST_CASE("study/monitor: one never-positive relu unit of four is dead; leaky_re
                  "dead_fraction") == 0.0);
 }
 
-TEST_CASE("study/monitor: preact mean and population std by hand", "[study][monitor]") {
+TEST_CASE("monitor: preact mean and population std by hand", "[study][monitor]") {
   TinyNet t("relu");
   const auto rows = ActivationMonitor(*t.net).measure(probe(), targets(), 1);
   // Sum of kPre = -0.5, sum of squares = 5.25 + 5.25 + 13.25 = 23.75, over 12 elements.
@@ -123,7 +123,7 @@ TEST_CASE("study/monitor: preact mean and population std by hand", "[study][moni
         Approx(std::sqrt(23.75 / 12 - mean * mean)).epsilon(1e-14));
 }
 
-TEST_CASE("study/monitor: grad_norm equals a manual backward of the mean cross-entropy",
+TEST_CASE("monitor: grad_norm equals a manual backward of the mean cross-entropy",
           "[study][monitor]") {
   TinyNet t("relu");
   const auto rows = ActivationMonitor(*t.net).measure(probe(), targets(), 1);
@@ -150,7 +150,7 @@ TEST_CASE("study/monitor: grad_norm equals a manual backward of the mean cross-e
 }
 
 TEST_CASE(
-    "study/monitor: sigmoid's saturated fraction follows the threshold; the histogram "
+    "monitor: sigmoid's saturated fraction follows the threshold; the histogram "
     "clips into its end bins",
     "[study][monitor]") {
   auto lin = std::make_shared<nn::Linear>(2, 2, true, F64);
@@ -197,8 +197,7 @@ TEST_CASE(
   CHECK(edges.back() == 6.0);
 }
 
-TEST_CASE("study/monitor: elementwise_derivative matches analytic derivatives",
-          "[study][monitor]") {
+TEST_CASE("monitor: elementwise_derivative matches analytic derivatives", "[study][monitor]") {
   const std::vector<double> xs = {-2.5, -1, -0.25, 0.3, 1, 4, -0.7, 2, -3, 0.5, 1.5, -0.1};
   const Tensor x = tensor(xs, {4, 3}, F64);
   const std::size_t tape_before = tape().size();
@@ -234,7 +233,7 @@ TEST_CASE("study/monitor: elementwise_derivative matches analytic derivatives",
   CHECK(tape().size() == tape_before);
 }
 
-TEST_CASE("study/monitor: prelu's per-channel slopes: parameter mean and std, the shape spread",
+TEST_CASE("monitor: prelu's per-channel slopes: parameter mean and std, the shape spread",
           "[study][monitor]") {
   TinyNet t("prelu(per_channel=true)");
   set_values(t.act->named_parameters()[0].second, {0.1, 0.2, 0.3, 0.6});
@@ -261,7 +260,7 @@ TEST_CASE("study/monitor: prelu's per-channel slopes: parameter mean and std, th
 }
 
 TEST_CASE(
-    "study/monitor: relu's shape is max(0, x) on the grid; histogram counts sum to the "
+    "monitor: relu's shape is max(0, x) on the grid; histogram counts sum to the "
     "number of elements",
     "[study][monitor]") {
   TinyNet t("relu");
@@ -286,7 +285,7 @@ TEST_CASE(
   CHECK(total(hist) == 12);
 }
 
-TEST_CASE("study/monitor: measuring leaves grads, modes, the tape and the next step unchanged",
+TEST_CASE("monitor: measuring leaves grads, modes, the tape and the next step unchanged",
           "[study][monitor]") {
   TinyNet a("prelu(per_channel=true)", /*dropout=*/true);
   TinyNet b("prelu(per_channel=true)", /*dropout=*/true);
@@ -332,7 +331,7 @@ TEST_CASE("study/monitor: measuring leaves grads, modes, the tape and the next s
   }
 }
 
-TEST_CASE("study/monitor: a module called twice is one layer measured over both calls",
+TEST_CASE("monitor: a module called twice is one layer measured over both calls",
           "[study][monitor]") {
   auto shared = act::make("relu", 4, F64);
   auto l1 = std::make_shared<nn::Linear>(2, 4, true, F64);
@@ -348,7 +347,7 @@ TEST_CASE("study/monitor: a module called twice is one layer measured over both 
   CHECK(total(series_of(series, "1", "preact_hist")) == 24);
 }
 
-TEST_CASE("study/monitor: lenet5 with prelu: layer names, rows and series", "[study][monitor]") {
+TEST_CASE("monitor: lenet5 with prelu: layer names, rows and series", "[study][monitor]") {
   Generator gen(11);
   auto net = models::make("lenet5", {.activation = "prelu"}, &gen);
   ActivationMonitor m(*net);
@@ -383,7 +382,7 @@ TEST_CASE("study/monitor: lenet5 with prelu: layer names, rows and series", "[st
   }
 }
 
-TEST_CASE("study/monitor: relu before a max-pool is measured on the unpooled pre-activation",
+TEST_CASE("monitor: relu before a max-pool is measured on the unpooled pre-activation",
           "[study][monitor]") {
   // Sequential runs relu after the pool that follows it; the monitor still reports what relu
   // sees in the model's own order, as it does for prelu.
@@ -425,7 +424,7 @@ TEST_CASE("study/monitor: relu before a max-pool is measured on the unpooled pre
   CHECK(total(series_of(series, "4", "preact_hist")) == 4 * 16 * 10 * 10);
 }
 
-TEST_CASE("study/monitor: a model without activation modules and bad options are errors",
+TEST_CASE("monitor: a model without activation modules and bad options are errors",
           "[study][monitor]") {
   auto plain = std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
       std::make_shared<nn::Linear>(2, 4), std::make_shared<nn::ReLU>()});

@@ -45,7 +45,7 @@ std::vector<std::vector<double>> demsar_table6() {
 
 }  // namespace
 
-TEST_CASE("study/stats: summarize: mean, std (ddof 1) and the t interval match scipy", "[study]") {
+TEST_CASE("stats: summarize: mean, std (ddof 1) and the t interval match scipy", "[study]") {
   const Summary s = summarize(kA);
   CHECK(s.n == 8);
   // a = np.array(kA); a.mean(), a.std(ddof=1), scipy.stats.sem(a)
@@ -88,7 +88,7 @@ TEST_CASE("study/stats: summarize: mean, std (ddof 1) and the t interval match s
 //       means.append(s / n)
 //     return np.quantile(np.array(means), [0.025, 0.975])
 TEST_CASE(
-    "study/stats: summarize: the bootstrap interval is deterministic and matches the "
+    "stats: summarize: the bootstrap interval is deterministic and matches the "
     "reference implementation",
     "[study]") {
   const Summary s = summarize(kA, 42, 2000);
@@ -115,7 +115,7 @@ TEST_CASE(
   CHECK(sc.t_ci.lo == 2.5);
 }
 
-TEST_CASE("study/stats: compare_paired: t-test, exact Wilcoxon, d_z and intervals match scipy",
+TEST_CASE("stats: compare_paired: t-test, exact Wilcoxon, d_z and intervals match scipy",
           "[study]") {
   const Paired p = compare_paired(kArmB, kBaseB, 7, 2000);
   CHECK(p.n == 10);
@@ -148,8 +148,7 @@ TEST_CASE("study/stats: compare_paired: t-test, exact Wilcoxon, d_z and interval
   CHECK(p.boot_ci.hi == rel(0.009629999999999994));
 }
 
-TEST_CASE("study/stats: compare_paired: exact Wilcoxon p over the exact null distribution",
-          "[study]") {
+TEST_CASE("stats: compare_paired: exact Wilcoxon p over the exact null distribution", "[study]") {
   // 12 differences against a zero baseline: scipy.stats.wilcoxon(g, [0.0] * 12) -> statistic
   // 26.0, pvalue 0.33935546875 (exact), W+ = 52.
   const std::vector<double> g = {0.31, 0.12, -0.45, 0.27, 0.05, -0.18,
@@ -186,7 +185,7 @@ TEST_CASE("study/stats: compare_paired: exact Wilcoxon p over the exact null dis
 }
 
 TEST_CASE(
-    "study/stats: compare_paired: zeros and ties use the tie-corrected normal "
+    "stats: compare_paired: zeros and ties use the tie-corrected normal "
     "approximation",
     "[study]") {
   // d = [2, 0, -1, 3, 2, 2, -1, 3, -1, 4, 3.5, 0.5]: one zero (dropped) and tied |d|.
@@ -221,7 +220,7 @@ TEST_CASE(
   CHECK(d.p_wilcoxon == rel(0.023651616655355978));
 }
 
-TEST_CASE("study/stats: compare_paired: n > 50 uses the normal approximation", "[study]") {
+TEST_CASE("stats: compare_paired: n > 50 uses the normal approximation", "[study]") {
   // arm_i = ((37 i) % 101) / 10, base_i = ((53 i) % 97) / 10 + 0.05, i = 0..59 (no zeros, 57
   // distinct |d|): scipy.stats.wilcoxon(arm, base) -> statistic 819.5,
   // pvalue 0.48203067842099034; scipy.stats.ttest_rel(arm, base) -> 0.7269068819828352,
@@ -239,7 +238,7 @@ TEST_CASE("study/stats: compare_paired: n > 50 uses the normal approximation", "
   CHECK(p.p_t == rel(0.47015744151719585));
 }
 
-TEST_CASE("study/stats: compare_paired: min_p_possible = 2^(1-n) decides reachability", "[study]") {
+TEST_CASE("stats: compare_paired: min_p_possible = 2^(1-n) decides reachability", "[study]") {
   const std::vector<double> five = {1, 2, 3, 4, 5}, six = {1, 2, 3, 4, 5, 6};
   const std::vector<double> five0(5, 0.0), six0(6, 0.0);
   const Paired p5 = compare_paired(five, five0, 0, 10);
@@ -252,7 +251,7 @@ TEST_CASE("study/stats: compare_paired: min_p_possible = 2^(1-n) decides reachab
   CHECK_FALSE(compare_paired(six, six0, 0, 10, 0.01).can_reach_significance);
 }
 
-TEST_CASE("study/stats: friedman: ranks, chi-square and Iman-Davenport match scipy", "[study]") {
+TEST_CASE("stats: friedman: ranks, chi-square and Iman-Davenport match scipy", "[study]") {
   // No ties. scipy.stats.friedmanchisquare(*f1) -> 9.0, 0.011108996538242308; average ranks
   // from scipy.stats.rankdata(-column) per seed; F_F = (N-1) chi2 / (N(k-1) - chi2) with
   // scipy.stats.f.sf(F_F, 2, 14) -> 0.00306793674826622.
@@ -315,7 +314,7 @@ TEST_CASE("study/stats: friedman: ranks, chi-square and Iman-Davenport match sci
 // largest difference, C4.5 vs C4.5+m+cf, is 1.179). The printed table rounds to 3 decimals: on
 // "voting" C4.5+cf and C4.5+m+cf both show 0.975 but are ranked 2 and 3, so we break that tie as
 // the paper does; with the printed tie the ranks are 3.143, 2.000, 2.929, 1.929.
-TEST_CASE("study/stats: friedman reproduces Demšar (2006) section 3.2.2", "[study]") {
+TEST_CASE("stats: friedman reproduces Demšar (2006) section 3.2.2", "[study]") {
   auto table = demsar_table6();
   table[2][12] = 0.97501;  // voting: C4.5+cf ranked above C4.5+m+cf, as in the paper
   const Friedman paper = friedman(table, true, /*tie_correction=*/false);
@@ -349,7 +348,7 @@ TEST_CASE("study/stats: friedman reproduces Demšar (2006) section 3.2.2", "[stu
   CHECK(printed.p_f == rel(0.007628838730725733));
 }
 
-TEST_CASE("study/stats: nemenyi q table matches the studentized range", "[study]") {
+TEST_CASE("stats: nemenyi q table matches the studentized range", "[study]") {
   // scipy.stats.studentized_range.ppf(0.95, k, 1e6) / sqrt(2), k = 2..10; Demšar's Table 5
   // rounds these to 3 decimals.
   const double q[] = {1.9599639845400534, 2.343700586378409,  2.569031772546482,
@@ -368,7 +367,7 @@ TEST_CASE("study/stats: nemenyi q table matches the studentized range", "[study]
   CHECK_THROWS_AS(nemenyi_different_pairs(f), tg::Error);
 }
 
-TEST_CASE("study/stats: holm adjusts in input order, monotone and capped at 1", "[study]") {
+TEST_CASE("stats: holm adjusts in input order, monotone and capped at 1", "[study]") {
   // Computed by hand in Python: sort ascending, (m - i) * p_(i) (0-based i), running maximum,
   // min(1, .), back to input order.
   const std::vector<double> a = holm(std::vector<double>{0.01, 0.04, 0.03, 0.005, 0.2});
@@ -393,7 +392,7 @@ TEST_CASE("study/stats: holm adjusts in input order, monotone and capped at 1", 
   CHECK(holm(std::vector<double>{0.2})[0] == 0.2);
 }
 
-TEST_CASE("study/stats: bad input raises tg::Error", "[study]") {
+TEST_CASE("stats: bad input raises tg::Error", "[study]") {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const std::vector<double> one = {1.0}, two = {1.0, 2.0}, three = {1.0, 2.0, 3.0};
   const std::vector<double> with_nan = {1.0, nan, 3.0};
