@@ -73,18 +73,6 @@ std::shared_ptr<nn::Sequential> build_model(const std::string& name,
   return models::make(name, o, gen);
 }
 
-// A TensorDataset of (images - mean) / std, normalised once instead of per batch.
-std::shared_ptr<data::Dataset> normalized(const data::TensorDataset& ds, double mean, double sd,
-                                          std::int64_t limit) {
-  Tensor x = ds.inputs().clone();
-  float* p = x.data_ptr<float>();
-  const auto m = static_cast<float>(mean), inv = static_cast<float>(1 / sd);
-  for (std::int64_t i = 0, n = x.numel(); i < n; ++i) p[i] = (p[i] - m) * inv;
-  auto out = std::make_shared<data::TensorDataset>(x, ds.targets(), ds.classes());
-  if (limit > 0 && limit < out->size()) return std::make_shared<data::Subset>(out, limit);
-  return out;
-}
-
 std::string activation_parameter_report(nn::Module& model) {
   std::string out;
   for (auto& [name, m] : model.named_modules()) {
@@ -103,6 +91,10 @@ std::string activation_parameter_report(nn::Module& model) {
 }
 
 }  // namespace
+
+std::shared_ptr<nn::Sequential> build_model(const train::Recipe& r, Generator* gen) {
+  return build_model(r.model, r.hidden, model_options(r.activation, r.init), gen);
+}
 
 void add_train_flags(CLI::App& app, TrainConfig& c) {
   app.add_option("--data", c.data, "directory with the IDX files (default: the dataset's)");
@@ -176,85 +168,36 @@ std::shared_ptr<nn::Sequential> model_from_metadata(
 }
 
 int run_training(const TrainConfig& c, const std::string& program) {
-  if (c.threads > 0) set_num_threads(c.threads);
-  manual_seed(c.seed);
-  Generator init_gen(c.seed);
-
   // --- data
-  const bool fashion = c.dataset == "fashion-mnist";
-  const std::string root =
-      !c.data.empty() ? c.data : (fashion ? data::default_fashion_mnist_root() : std::string());
-  TG_CHECK(!root.empty(), "--dataset mnist needs --data DIR (the directory with the IDX files)");
-  std::unique_ptr<data::MnistFormatDataset> train_raw, test_raw;
-  if (fashion) {
-    train_raw = std::make_unique<data::FashionMNIST>(root, data::Split::Train);
-    test_raw = std::make_unique<data::FashionMNIST>(root, data::Split::Test);
-  } else {
-    train_raw = std::make_unique<data::MNIST>(root, data::Split::Train);
-    test_raw = std::make_unique<data::MNIST>(root, data::Split::Test);
-  }
-  const double mean = !c.normalize ? 0.0 : fashion ? data::kFashionMnistMean : data::kMnistMean;
-  const double sd = !c.normalize ? 1.0 : fashion ? data::kFashionMnistStd : data::kMnistStd;
-  auto train_set = normalized(*train_raw, mean, sd, c.limit_train);
-  auto test_set = normalized(*test_raw, mean, sd, c.limit_test);
-  train_raw.reset();
-  test_raw.reset();
-  std::shared_ptr<data::Dataset> val_set;
-  if (c.val_split > 0) {
-    TG_CHECK(c.val_split < train_set->size(),
-             "--val-split {}: expected fewer than the {} training images", c.val_split,
-             train_set->size());
-    // Its own stream (not the loader's nor the initialisation's), so that a split leaves every
-    // other random draw of the run as it was.
-    const std::int64_t sizes[] = {train_set->size() - c.val_split, c.val_split};
-    auto parts = data::random_split(train_set, sizes, c.seed ^ 0x76616c6964617465u);
-    train_set = parts[0];
-    val_set = parts[1];
-  }
-  data::LoaderOptions train_opts{.batch_size = c.batch_size, .shuffle = true, .seed = c.seed};
-  if (c.augment)
-    train_opts.transform =
-        data::compose({data::random_crop(28, 28, 2), data::random_horizontal_flip(0.5)});
-  data::DataLoader train_loader(train_set, train_opts);
-  data::DataLoader test_loader(test_set, {.batch_size = 1000});
-  std::optional<data::DataLoader> val_loader;
-  if (val_set) val_loader.emplace(val_set, data::LoaderOptions{.batch_size = 1000});
+  const train::ClassifierData d = train::load_classifier_data(c);
+  const auto& train_set = d.train;
+  const auto& test_set = d.test;
+  const auto& val_set = d.val;
+  const double mean = d.mean, sd = d.std;
 
   // --- model
-  auto model = build_model(c.model, c.hidden, model_options(c.activation, c.init), &init_gen);
-  const std::vector<Tensor> act_params = nn::activation_parameters(*model);
-  const std::vector<Tensor> other_params = nn::non_activation_parameters(*model);
+  train::begin_run(c);
+  Generator init_gen(c.seed);
+  auto model = build_model(c, &init_gen);
   std::int64_t n_act = 0;
-  for (const Tensor& p : act_params) n_act += p.numel();
+  for (const Tensor& p : nn::activation_parameters(*model)) n_act += p.numel();
   fmt::print("{}: {} with {} ({} init), {} parameters ({} in activations)\n", program, c.model,
              c.activation, c.init, model->num_parameters(), n_act);
   fmt::print("{}", nn::summary(*model, {1, 1, 28, 28}));
-  fmt::print("data: {} from {}: {} training, {}{} test images\n", c.dataset, root,
+  fmt::print("data: {} from {}: {} training, {}{} test images\n", c.dataset, d.root,
              train_set->size(),
              val_set ? fmt::format("{} validation (held out of training), ", val_set->size()) : "",
              test_set->size());
 
   // --- optimizer: activation parameters in their own group (their own lr, no decay by default)
+  train::ClassifierTrainer trainer(*model, c, d);
+  optim::Optimizer* opt = &trainer.optimizer();
   const double act_lr = c.act_lr < 0 ? c.lr : c.act_lr;
-  std::vector<optim::ParamGroup> groups{{other_params, {}}};
-  if (!act_params.empty())
-    groups.push_back({act_params, {{"lr", act_lr}, {"weight_decay", c.act_weight_decay}}});
-  std::unique_ptr<optim::Optimizer> opt;
-  if (c.optimizer == "sgd")
-    opt = std::make_unique<optim::SGD>(
-        groups,
-        optim::SGDOptions{.lr = c.lr, .momentum = c.momentum, .weight_decay = c.weight_decay});
-  else if (c.optimizer == "adam")
-    opt = std::make_unique<optim::Adam>(
-        groups, optim::AdamOptions{.lr = c.lr, .weight_decay = c.weight_decay});
-  else
-    opt = std::make_unique<optim::AdamW>(
-        groups, optim::AdamWOptions{.lr = c.lr, .weight_decay = c.weight_decay});
   fmt::print("optimizer: {} lr {} weight_decay {}{}; batch {}, {} epochs, seed {}, {} threads\n",
              c.optimizer, c.lr, c.weight_decay,
-             act_params.empty() ? ""
-                                : fmt::format("; activation parameters lr {} weight_decay {}",
-                                              act_lr, c.act_weight_decay),
+             n_act == 0 ? ""
+                        : fmt::format("; activation parameters lr {} weight_decay {}", act_lr,
+                                      c.act_weight_decay),
              c.batch_size, c.epochs, c.seed, get_num_threads());
 
   // --- the run log and metadata that go into checkpoints
@@ -318,62 +261,17 @@ int run_training(const TrainConfig& c, const std::string& program) {
   std::optional<profiler::Profile> prof;
   if (!c.profile.empty()) prof.emplace();
   for (std::int64_t epoch = start_epoch; epoch < last_epoch; ++epoch) {
-    model->train();
-    train::ProgressBar bar(
-        train_loader.num_batches(),
-        {.label = fmt::format("epoch {}/{}", epoch + 1, c.epochs), .interactive = c.progress});
-    train::RunningMean loss_mean;
-    std::int64_t correct = 0, seen = 0, batch_no = 0;
-    const auto t0 = std::chrono::steady_clock::now();
-    for (const data::Example& batch : train_loader.epoch(epoch)) {
-      profiler::Range step(prof ? "train step" : "");
-      opt->zero_grad();
-      const Tensor logits = (*model)(batch.input);
-      const Tensor loss = cross_entropy(logits, batch.target);
-      loss.backward();
-      {
-        profiler::Range r(prof ? "optimizer step" : "");
-        opt->step();
-      }
-      const std::int64_t n = batch.target.size(0);
-      const double l = loss.item<double>();
-      TG_CHECK(std::isfinite(l), "epoch {} batch {}: the loss is {}; lower --lr?", epoch + 1,
-               batch_no + 1, l);
-      loss_mean.add(l, n);
-      correct += train::count_correct(logits.detach(), batch.target);
-      seen += n;
-      bar.update(++batch_no, loss_mean.mean(), static_cast<double>(correct) / seen, seen);
-    }
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    bar.finish();
-    const train::EvalResult test = [&] {
-      profiler::Range r(prof ? "evaluate" : "");
-      return train::evaluate(*model, test_loader);
-    }();
-    train::EpochRecord rec;
-    rec.epoch = epoch + 1;
-    rec.train_loss = loss_mean.mean();
-    rec.train_accuracy = seen > 0 ? static_cast<double>(correct) / seen : 0;
-    rec.test_loss = test.loss;
-    rec.test_accuracy = test.accuracy;
-    if (val_loader) {
-      profiler::Range r(prof ? "validate" : "");
-      const train::EvalResult val = train::evaluate(*model, *val_loader);
-      rec.val_loss = val.loss;
-      rec.val_accuracy = val.accuracy;
-    }
-    rec.epoch_seconds = secs;
-    rec.images_per_second = secs > 0 ? static_cast<double>(seen) / secs : 0;
+    const train::EpochRecord rec =
+        trainer.run_epoch(epoch, {.progress = c.progress, .profile = prof ? &*prof : nullptr});
+    const double secs = rec.epoch_seconds;
     log.add_epoch(rec);
-    final_accuracy = test.accuracy;
+    final_accuracy = rec.test_accuracy;
     fmt::print(
         "epoch {}/{}  train loss {:.4f} acc {:.2f}%  {}test loss {:.4f} acc {:.2f}%  "
         "{:.1f} s  {:.0f} img/s\n",
         rec.epoch, c.epochs, rec.train_loss, 100 * rec.train_accuracy,
-        val_loader
-            ? fmt::format("val loss {:.4f} acc {:.2f}%  ", rec.val_loss, 100 * rec.val_accuracy)
-            : "",
+        val_set ? fmt::format("val loss {:.4f} acc {:.2f}%  ", rec.val_loss, 100 * rec.val_accuracy)
+                : "",
         rec.test_loss, 100 * rec.test_accuracy, secs, rec.images_per_second);
     std::fflush(stdout);
     if (!c.save.empty()) {

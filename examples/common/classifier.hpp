@@ -11,27 +11,12 @@
 #include <CLI/CLI.hpp>
 
 #include "models/models.hpp"
+#include "tapegrad/train/classifier.hpp"
 
 namespace tg::examples {
 
-struct TrainConfig {
-  std::string data;                       // IDX directory; empty: the dataset's default
-  std::string dataset = "fashion-mnist";  // fashion-mnist | mnist
-  std::string model = "lenet5";
-  std::vector<std::int64_t> hidden{256, 128};  // mlp hidden sizes
-  std::string activation = "relu";
-  std::string init = "kaiming";
-  std::string optimizer = "adam";  // sgd | adam | adamw
-  double lr = 1e-3, momentum = 0.9, weight_decay = 0;
-  double act_lr = -1;           // < 0: same as lr
-  double act_weight_decay = 0;  // activation parameters: no decay by default (He et al. 2015)
-  std::int64_t epochs = 3, batch_size = 64;
-  std::uint64_t seed = 1;
-  int threads = 0;                               // 0: OpenMP's default
-  std::int64_t limit_train = 0, limit_test = 0;  // 0: all
-  std::int64_t val_split = 0;  // images held out of the training set for validation (0: none)
-  bool augment = false;
-  bool normalize = true;  // (x - mean) / std with the training set's statistics
+// The recipe (what decides the numbers) and what a program does around it.
+struct TrainConfig : train::Recipe {
   std::string save, resume, json;
   std::int64_t stop_after = 0;  // stop after this many epochs of this run (tests resume)
   double require_accuracy = 0;  // exit 1 if the final test accuracy is below
@@ -44,6 +29,10 @@ struct TrainConfig {
 void add_train_flags(CLI::App& app, TrainConfig& cfg);
 // Runs the training described by cfg; returns the process exit status.
 int run_training(const TrainConfig& cfg, const std::string& program);
+
+// The model of a recipe (its model name, hidden sizes, activation and init), every weight drawn
+// from `gen`: what train_mlp, train_cnn and the study build.
+std::shared_ptr<nn::Sequential> build_model(const train::Recipe& recipe, Generator* gen);
 
 // The model a checkpoint was trained with (from its metadata: model, activation, hidden, ...).
 std::shared_ptr<nn::Sequential> model_from_metadata(const std::map<std::string, std::string>& meta);
