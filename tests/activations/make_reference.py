@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """High-precision reference values f(x) and f'(x) of every registered activation.
 
-What: for each activation spec (the 28 registered names at their defaults, plus a few fixed
+What: for each activation spec (the 30 registered names at their defaults, plus a few fixed
 activations at non-default hyper-parameters) and each of a fixed set of points x (all exactly
 representable in float32), f(x) and f'(x) computed with mpmath at 50 significant digits and
 written with 21 significant digits. A C++ test (framework/tapegrad/activations/accuracy.cpp,
@@ -58,8 +58,9 @@ function):
     (min_val, max_val), softsign, logsigmoid. Hyper-parameters are used as exact decimals (the
     spec's text), e.g. slope 0.01 = 1/100.
   framework/tapegrad/activations/learnable.cpp: prelu (weight), scaled_relu (alpha),
-    swish_beta (beta), pelu (a/b x for x >= 0, a expm1(x/b) below; a = softplus(a_raw),
-    b = softplus(b_raw), referenced at the nominal a = b = 1, no param lines), learnable_celu
+    swish_beta (beta), sigmoid_beta (sigmoid(beta x), beta), tanh_beta (tanh(beta x), beta),
+    pelu (a/b x for x >= 0, a expm1(x/b) below; a = softplus(a_raw), b = softplus(b_raw),
+    referenced at the nominal a = b = 1, no param lines), learnable_celu
     (alpha = softplus(alpha_raw), referenced at the nominal alpha = 1, no param lines), apl
     (max(0, x) + sum_s a_s max(0, b_s - x), S = 2 hinges, a = 0, b_s = -1 + (2s - 1)/S), srelu
     (t_l, a_l, t_r, a_r), pau ("safe" Pade 5/4: sum a_j x^j / (1 + sum |b_k| |x|^k), the
@@ -288,6 +289,24 @@ def gelu_tanh_fd(xq, x):
     return f, d
 
 
+def sigmoid_beta_fd(beta):
+    b = to_mp(beta)
+
+    def fd(xq, x):
+        return sigmoid(b * x), b * sigmoid(b * x) * sigmoid(-b * x)
+
+    return fd
+
+
+def tanh_beta_fd(beta):
+    b = to_mp(beta)
+
+    def fd(xq, x):
+        return mp.tanh(b * x), b * mp.sech(b * x) ** 2
+
+    return fd
+
+
 def swish_fd(beta):
     b = to_mp(beta)
 
@@ -383,6 +402,8 @@ def rational_q(num, den):
 PRELU_W = [f32(0.25)]
 SCALED_ALPHA = [f32(1.0)]
 SWISH_BETA = [f32(1.0)]
+SIGMOID_BETA = [f32(1.0)]
+TANH_BETA = [f32(1.0)]
 APL_S = 2
 APL_A = [f32(0.0)] * APL_S
 APL_B = [f32(-1.0 + 2.0 * (s + 0.5) / APL_S) for s in range(APL_S)]
@@ -431,6 +452,8 @@ NAIVE = {
     "prelu": lambda x: x if x > 0 else mp.mpf(PRELU_W[0]) * x,
     "scaled_relu": lambda x: mp.mpf(SCALED_ALPHA[0]) * max(0, x),
     "swish_beta": lambda x: x * _naive_sig(mp.mpf(SWISH_BETA[0]) * x),
+    "sigmoid_beta": lambda x: _naive_sig(mp.mpf(SIGMOID_BETA[0]) * x),
+    "tanh_beta": lambda x: mp.tanh(mp.mpf(TANH_BETA[0]) * x),
     "pelu": lambda x: x if x >= 0 else mp.exp(x) - 1,
     "learnable_celu": lambda x: max(0, x) + min(0, mp.exp(x) - 1),
     "apl": lambda x: max(0, x) + sum(mp.mpf(a) * max(0, mp.mpf(b) - x) for a, b in zip(APL_A, APL_B)),
@@ -483,6 +506,9 @@ def specs():
     S.append(Spec("selu", selu_fd, kinks=[0]))
     # sigmoid' and tanh' are computed from y as PyTorch does: absolute errors by design.
     S.append(Spec("sigmoid", sigmoid_fd, absolute=["df"]))
+    # Their f' is not from y (s(bx) s(-bx) and sech^2 from one exp): measured in ulps.
+    S.append(Spec("sigmoid_beta", sigmoid_beta_fd(Fr(SIGMOID_BETA[0])),
+                  params=[("beta", SIGMOID_BETA)]))
     S.append(Spec("silu", swish_fd(1)))
     S.append(Spec("softplus", softplus_fd(1, 20), kinks=[20]))
     S.append(Spec("softplus(beta=2,threshold=10)", softplus_fd(2, 10), kinks=[5]))
@@ -493,6 +519,7 @@ def specs():
                   params=[(k, [SRELU[k]]) for k in ("t_l", "a_l", "t_r", "a_r")]))
     S.append(Spec("swish_beta", swish_fd(Fr(SWISH_BETA[0])), params=[("beta", SWISH_BETA)]))
     S.append(Spec("tanh", tanh_fd, absolute=["df"]))
+    S.append(Spec("tanh_beta", tanh_beta_fd(Fr(TANH_BETA[0])), params=[("beta", TANH_BETA)]))
     for s in S:
         s.naive = NAIVE[s.spec]
     return S
@@ -618,7 +645,8 @@ def check(step):
     # Published / hand-computed values.
     by = {s.spec: s for s in S}
     spot = [("gelu", -5, 0, "-1.4332e-6"), ("sigmoid", 0, 1, "0.25"), ("selu", -1, 0, "-1.1113"),
-            ("mish", 1, 0, "0.86510"), ("elu", -30, 1, "9.357623e-14")]
+            ("mish", 1, 0, "0.86510"), ("elu", -30, 1, "9.357623e-14"),
+            ("sigmoid_beta", 0, 1, "0.25"), ("tanh_beta", 1, 1, "0.41997434")]
     for name, x, which, want in spot:
         v = by[name].fd(Fr(x), mp.mpf(x))[which]
         ok = abs(v - mp.mpf(want)) <= abs(mp.mpf(want)) * mp.mpf("1e-4")

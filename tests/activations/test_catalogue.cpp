@@ -107,11 +107,11 @@ std::vector<double> derivative_at(const std::string& spec, const std::vector<dou
 TEST_CASE("catalogue: the whole catalogue is registered", "[activations]") {
   const auto names = act::Registry::instance().names();
   for (const char* n :
-       {"identity",   "sigmoid",  "tanh",        "relu",        "relu6",     "leaky_relu",
-        "elu",        "selu",     "celu",        "gelu",        "gelu_tanh", "silu",
-        "mish",       "softplus", "hardswish",   "hardsigmoid", "hardtanh",  "softsign",
-        "logsigmoid", "prelu",    "scaled_relu", "swish_beta",  "pelu",      "learnable_celu",
-        "apl",        "srelu",    "pau",         "rational"}) {
+       {"identity",   "sigmoid",  "tanh",        "relu",        "relu6",        "leaky_relu",
+        "elu",        "selu",     "celu",        "gelu",        "gelu_tanh",    "silu",
+        "mish",       "softplus", "hardswish",   "hardsigmoid", "hardtanh",     "softsign",
+        "logsigmoid", "prelu",    "scaled_relu", "swish_beta",  "pelu",         "learnable_celu",
+        "apl",        "srelu",    "pau",         "rational",    "sigmoid_beta", "tanh_beta"}) {
     INFO(n);
     REQUIRE(std::find(names.begin(), names.end(), n) != names.end());
   }
@@ -401,6 +401,127 @@ TEST_CASE("learnable activations: values and initial parameters", "[activations]
   // pelu's a and b are kept positive through softplus: a_raw = softplus^-1(1) = ln(e - 1)
   auto pe = act::make("pelu", 1, DType::Float64);
   tgtest::require_values(param(*pe, "a_raw"), {std::log(std::numbers::e - 1.0)});
+  // sigmoid_beta(init=2)(1) = 1 / (1 + e^-2) = 0.8807970779778823; at beta = 1 it is sigmoid
+  REQUIRE(value_at("sigmoid_beta(init=2)", 1.0) == Approx(0.8807970779778823));
+  REQUIRE(value_at("sigmoid_beta", 0.0) == 0.5);
+  REQUIRE(value_at("sigmoid_beta(init=0.5)", -4.0) == Approx(0.11920292202211755));
+  // tanh_beta(init=2)(0.5) = tanh(1) = 0.7615941559557649; tanh_beta(init=0.5)(-2) = -tanh(1)
+  REQUIRE(value_at("tanh_beta(init=2)", 0.5) == Approx(0.7615941559557649));
+  REQUIRE(value_at("tanh_beta(init=0.5)", -2.0) == Approx(-0.7615941559557649));
+  // f' = beta s(bx) s(-bx): beta / 4 at 0; at x = 1, beta = 2: 2 s(2) s(-2) = 0.2099871708...
+  // (s(2) = 0.8807970779778823, s(-2) = 0.11920292202211755). tanh_beta' = beta sech^2(bx):
+  // beta at 0; at x = 0.5, beta = 2: 2 (1 - tanh(1)^2) = 2 * 0.41997434161402614.
+  tgtest::require_values(tensor(derivative_at("sigmoid_beta(init=2)", {0.0, 1.0})),
+                         {0.5, 2 * 0.8807970779778823 * 0.11920292202211755});
+  tgtest::require_values(tensor(derivative_at("tanh_beta(init=2)", {0.0, 0.5})),
+                         {2.0, 2 * 0.41997434161402614});
+  // d/dbeta at x = 1, beta = 2: x s(2) s(-2) = 0.10499358540350652; tanh_beta at x = 0.5,
+  // beta = 2: x sech^2(1) = 0.5 * 0.41997434161402614. Per channel: one beta per channel.
+  for (const auto& [spec, want] :
+       {std::pair<std::string, double>{"sigmoid_beta(init=2, per_channel=true)",
+                                       0.8807970779778823 * 0.11920292202211755},
+        std::pair<std::string, double>{"tanh_beta(init=2, per_channel=true)",
+                                       0.5 * 0.41997434161402614}}) {
+    INFO(spec);
+    auto a = act::make(spec, 2, DType::Float64);
+    const double x0 = spec.rfind("tanh", 0) == 0 ? 0.5 : 1.0;
+    Tensor x = tensor({x0, 0.0}, {1, 2}, DType::Float64);
+    sum((*a)(x)).backward();
+    REQUIRE(param(*a, "beta").shape() == Shape{2});
+    tgtest::require_values(param(*a, "beta").grad(), {want, 0.0});
+  }
+}
+
+TEST_CASE("sigmoid_beta and tanh_beta: extreme inputs saturate, no NaN but from NaN",
+          "[activations]") {
+  // The gates of recurrent layers see large pre-activations: f must reach 0 / 1 (or -1 / 1) and
+  // f' and d/dbeta must reach 0, at |x| = 1e4, 1e30, the largest floats and +-inf, in float32
+  // and float64, through the vectorised loop (4099 elements: 4096 + a scalar tail of 3) and the
+  // scalar one (13 elements; and per channel, one element per beta). d/dbeta = x f'/beta must
+  // not be inf * 0 at x = +-inf. Moderate points against long double formulas.
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> pattern{1e4,   -1e4,  inf, -inf, 1e30,  -1e30, 3e38,
+                                    -3e38, 1e300, 0.0, -0.0, 1e-30, 88.0,  -88.0,
+                                    20.0,  -20.0, 0.5, -2.0, 700.0, -700.0};
+  struct Ref {
+    long double f, df, dp;  // f, df/dx, df/dbeta
+  };
+  auto reference = [](bool tanh_like, long double b, long double x) {
+    const long double u = b * x;
+    if (tanh_like) {
+      const long double e = std::exp(-2 * std::fabs(u)), q = 4 * e / ((1 + e) * (1 + e));
+      return Ref{std::tanh(u), b * q, q == 0 ? 0.0L : x * q};
+    }
+    const long double e = std::exp(-std::fabs(u)), q = e / ((1 + e) * (1 + e));
+    return Ref{u >= 0 ? 1 / (1 + e) : e / (1 + e), b * q, q == 0 ? 0.0L : x * q};
+  };
+  for (const char* name : {"sigmoid_beta", "tanh_beta"})
+    for (double beta : {1.0, 2.5})
+      for (DType dt : {DType::Float32, DType::Float64})
+        for (std::int64_t n : {std::int64_t{13}, std::int64_t{4099}})
+          for (bool per_channel : {false, true}) {
+            const bool f32 = dt == DType::Float32;
+            const std::string spec = fmt::format("{}(init={}, per_channel={})", name, beta,
+                                                 per_channel ? "true" : "false");
+            INFO(spec << (f32 ? " float32" : " float64") << ", n = " << n);
+            std::vector<double> xv(static_cast<std::size_t>(n));
+            for (std::size_t i = 0; i < xv.size(); ++i) xv[i] = pattern[i % pattern.size()];
+            // x as [1, n]: per channel, every element has its own beta (and gradient).
+            auto a = act::make(spec, per_channel ? n : 1, dt);
+            Tensor x = tensor(xv, {1, n}, dt).requires_grad_();
+            Tensor y = (*a)(x);
+            y.backward(ones({1, n}, dt));
+            const auto xs = x.detach().to_vector<double>();  // 3e38 and 1e300 as stored
+            const auto ys = y.to_vector<double>(), gs = x.grad().to_vector<double>();
+            const auto ps = param(*a, "beta").grad().to_vector<double>();
+            const bool tanh_like = std::string(name) == "tanh_beta";
+            const double tol = f32 ? 1e-4 : 1e-12;  // b x rounds: |b x| ulps in e^-|b x|
+            const double tiny =
+                f32 ? std::numeric_limits<float>::min() : std::numeric_limits<double>::min();
+            long double dp_sum = 0;
+            for (std::size_t i = 0; i < xs.size(); ++i) {
+              INFO("x = " << xs[i] << ": f " << ys[i] << ", f' " << gs[i]);
+              const Ref r = reference(tanh_like, beta, xs[i]);
+              REQUIRE(std::isfinite(ys[i]));
+              REQUIRE(std::isfinite(gs[i]));
+              REQUIRE(ys[i] == Approx(static_cast<double>(r.f)).epsilon(tol).margin(tiny));
+              REQUIRE(gs[i] == Approx(static_cast<double>(r.df)).epsilon(tol).margin(tiny));
+              if (std::fabs(xs[i]) >= 1e4) {  // saturated exactly
+                REQUIRE(gs[i] == 0.0);
+                REQUIRE(std::fabs(ys[i]) == (tanh_like || xs[i] > 0 ? 1.0 : 0.0));
+              }
+              if (per_channel) {
+                REQUIRE(std::isfinite(ps[i]));
+                REQUIRE(ps[i] == Approx(static_cast<double>(r.dp)).epsilon(tol).margin(tiny));
+              }
+              dp_sum += r.dp;
+            }
+            if (!per_channel) {
+              REQUIRE(std::isfinite(ps[0]));
+              REQUIRE(ps[0] == Approx(static_cast<double>(dp_sum)).epsilon(tol).margin(tiny));
+            }
+          }
+  // NaN in, NaN out, there and only there (f, f' and, through the sum, d/dbeta).
+  for (const char* name : {"sigmoid_beta", "tanh_beta"})
+    for (DType dt : {DType::Float32, DType::Float64}) {
+      INFO(name << (dt == DType::Float32 ? " float32" : " float64"));
+      std::vector<double> xv(4099, 1.5);
+      for (std::size_t i : {std::size_t{3}, std::size_t{100}, std::size_t{4097}}) xv[i] = nan;
+      xv[5] = inf;
+      xv[6] = -inf;
+      auto a = act::make(name, 1, dt);
+      Tensor x = tensor(xv, {4099}, dt).requires_grad_();
+      Tensor y = (*a)(x);
+      y.backward(ones({4099}, dt));
+      const auto ys = y.to_vector<double>(), gs = x.grad().to_vector<double>();
+      for (std::size_t i = 0; i < xv.size(); ++i) {
+        INFO("x = " << xv[i]);
+        REQUIRE(std::isnan(ys[i]) == std::isnan(xv[i]));
+        REQUIRE(std::isnan(gs[i]) == std::isnan(xv[i]));
+      }
+      REQUIRE(std::isnan(param(*a, "beta").grad().to_vector<double>()[0]));
+    }
 }
 
 TEST_CASE("pau and rational: initial curves are the published fits", "[activations]") {
@@ -475,6 +596,12 @@ TEST_CASE("catalogue: gains are PyTorch's calculate_gain where it has one", "[ac
   REQUIRE(act::make("identity")->gain().value() == Approx(1.0));
   REQUIRE(!act::make("gelu")->gain().has_value());
   REQUIRE(act::make("apl")->gain().value() == Approx(std::numbers::sqrt2));
+  // The learnable slopes have the fixed activation's gain at beta = 1, where they are it.
+  REQUIRE(act::make("tanh_beta")->gain().value() == Approx(5.0 / 3.0));
+  REQUIRE(act::make("tanh_beta(per_channel=true)", 4)->gain().value() == Approx(5.0 / 3.0));
+  REQUIRE(!act::make("tanh_beta(init=2)")->gain().has_value());
+  REQUIRE(act::make("sigmoid_beta")->gain().value() == Approx(1.0));
+  REQUIRE(!act::make("sigmoid_beta(init=0.5)")->gain().has_value());
 }
 
 TEST_CASE("catalogue: bad hyper-parameters are errors that name the activation", "[activations]") {

@@ -182,6 +182,125 @@ TG_REGISTER_ACTIVATION(
       return std::make_shared<SwishBeta>(width(s, c), s.get_double("init", 1.0), dt);
     });
 
+// ---------------------------------------------------------------- sigmoid_beta, tanh_beta (fused)
+
+// Gate nonlinearities with a learnable slope (for LSTM/GRU gates, which must stay in (0, 1) or
+// (-1, 1)). Kruschke and Movellan's "gain": the net input is multiplied by a learned beta.
+const Reference kGain{"J. K. Kruschke, J. R. Movellan", 1991,
+                      "Benefits of Gain: Speeded Learning and Minimal Hidden Layers in "
+                      "Back-Propagation Networks"};
+
+// x q with q = f'(x) / beta, which is 0 where |beta x| is large: x = +-inf gives 0, not inf * 0.
+// NaN still propagates (q is NaN then, and NaN == 0 is false).
+template <class T>
+T x_times(T x, T q) {
+  return vm::select(q == T(0), T(0), x * q);
+}
+
+struct SigmoidBetaFn {
+  static constexpr int kParams = 1;
+  template <class T>
+  static T f(T x, const T* b) {
+    return vm::sigmoid(b[0] * x);
+  }
+  // d/dx = b s(bx) s(-bx). Not from y as y (1 - y): 1 - y loses every digit where y rounds to 1
+  // (bx above 17 in float32); sigmoid_pair gives s(-bx) from the same exp, to a few ulps.
+  template <class T>
+  static T dfdx(T x, T, const T* b) {
+    T s, sn;
+    vm::sigmoid_pair(b[0] * x, s, sn);
+    return b[0] * (s * sn);
+  }
+  // d/db = x s(bx) s(-bx).
+  template <class T>
+  static void dfdp(T x, T, const T* b, T* d) {
+    T s, sn;
+    vm::sigmoid_pair(b[0] * x, s, sn);
+    d[0] = x_times(x, s * sn);
+  }
+};
+
+// One slope for all channels or one per channel; the gain is the fixed activation's at beta = 1
+// (where it is that activation) and none established otherwise.
+template <class Fn>
+class SlopeActivation : public Activation {
+ public:
+  SlopeActivation(const char* name, std::int64_t n, double init, double gain_at_1, DType dt)
+      : Activation(name), name_(name), gain_at_1_(gain_at_1) {
+    beta = register_parameter("beta", full({n}, init, dt));
+  }
+  Tensor forward(const Tensor& x) override { return pointwise<Fn>(x, {beta}, name_); }
+  std::optional<double> gain() const override {
+    for (double v : beta.to_vector<double>())
+      if (v != 1) return std::nullopt;
+    return gain_at_1_;
+  }
+  Tensor beta;
+
+ private:
+  const char* name_;
+  double gain_at_1_;
+};
+
+TG_REGISTER_ACTIVATION(
+    {.name = "sigmoid_beta",
+     .family = Family::Learnable,
+     .formula = "f(x) = sigmoid(beta * x) = 1 / (1 + exp(-beta * x))",
+     .latex = "f(x) = \\sigma(\\beta x) = \\frac{1}{1 + e^{-\\beta x}}",
+     .keys = {{"init", "1", "initial slope beta (beta = 1 is sigmoid)"}, kPerChannel},
+     .params = {{"beta", "shared or per-channel", "1", ""}},
+     .gain = 1.0,
+     .gain_note = "PyTorch calculate_gain('sigmoid') at beta = 1, where it is sigmoid; none "
+                  "established for other beta",
+     .reference = kGain},
+    [](const Spec& s, std::int64_t c, DType dt) {
+      return std::make_shared<SlopeActivation<SigmoidBetaFn>>("sigmoid_beta", width(s, c),
+                                                              s.get_double("init", 1.0), 1.0, dt);
+    });
+
+struct TanhBetaFn {
+  static constexpr int kParams = 1;
+  template <class T>
+  static T f(T x, const T* b) {
+    return vm::tanh(b[0] * x);
+  }
+  // 1 - tanh^2(u) = 4 s(2u) s(-2u), both from one exp: relative accuracy everywhere. As 1 - t^2
+  // (the fixed tanh's, from y) it is 0 where t rounds to +-1 (|u| above 9 in float32) and loses
+  // digits well before that.
+  template <class T>
+  static T sech2(T u) {
+    T s, sn;
+    vm::sigmoid_pair(T(2) * u, s, sn);
+    return T(4) * (s * sn);
+  }
+  // d/dx = b (1 - t^2).
+  template <class T>
+  static T dfdx(T x, T, const T* b) {
+    return b[0] * sech2(b[0] * x);
+  }
+  // d/db = x (1 - t^2).
+  template <class T>
+  static void dfdp(T x, T, const T* b, T* d) {
+    d[0] = x_times(x, sech2(b[0] * x));
+  }
+};
+
+TG_REGISTER_ACTIVATION(
+    {.name = "tanh_beta",
+     .family = Family::Learnable,
+     .formula = "f(x) = tanh(beta * x)",
+     .latex = "f(x) = \\tanh(\\beta x)",
+     .keys = {{"init", "1", "initial slope beta (beta = 1 is tanh)"}, kPerChannel},
+     .params = {{"beta", "shared or per-channel", "1", ""}},
+     .gain = 5.0 / 3.0,
+     .gain_note = "PyTorch calculate_gain('tanh') at beta = 1, where it is tanh; none "
+                  "established for other beta",
+     .reference = kGain},
+    [](const Spec& s, std::int64_t c, DType dt) {
+      return std::make_shared<SlopeActivation<TanhBetaFn>>(
+          "tanh_beta", width(s, c), s.get_double("init", 1.0), 5.0 / 3.0, dt);
+    });
+
 // ---------------------------------------------------------------- pelu (fused, a, b > 0)
 
 // f = (a / b) x for x >= 0, a (exp(x / b) - 1) for x < 0. Continuous first derivative (a / b at 0).
