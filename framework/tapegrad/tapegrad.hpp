@@ -41,6 +41,7 @@
 #include "tapegrad/nn/module.hpp"
 #include "tapegrad/nn/norm.hpp"
 #include "tapegrad/nn/pool.hpp"
+#include "tapegrad/nn/recurrent.hpp"
 #include "tapegrad/nn/residual.hpp"
 #include "tapegrad/nn/sequential.hpp"
 #include "tapegrad/ops/conv.hpp"

@@ -1,0 +1,287 @@
+// RNN, LSTM and GRU layers and cells: one step computed by hand from torch.nn's equations,
+// float64 gradchecks of every cell and layer (inputs, initial states, every parameter, learnable
+// activations included; uni- and bidirectional, 1 and 2 layers), the layer against a loop of its
+// cell, the reverse direction against a reversed sequence, batch_first, PyTorch's parameter names,
+// a 10,000-step sequence, and errors.
+#include "helpers.hpp"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "tapegrad/nn/recurrent.hpp"
+
+using namespace tg;
+using tgtest::leaf;
+
+namespace {
+
+constexpr DType F64 = DType::Float64;
+
+void set_values(const Tensor& t, const std::vector<double>& v) {
+  NoGradGuard no_grad;
+  t.copy_(tensor(v, t.shape(), t.dtype()));
+}
+
+double sigmoid_d(double x) { return 1 / (1 + std::exp(-x)); }
+
+nn::RecurrentOptions f64(nn::RecurrentOptions o = {}) {
+  o.dtype = F64;
+  return o;
+}
+
+// Every input that the output depends on: the tensors given and the module's parameters.
+TensorList with_parameters(TensorList inputs, nn::Module& m) {
+  for (const Tensor& p : m.parameters()) inputs.push_back(p);
+  return inputs;
+}
+
+// The sum of every output (the sequence and the final states) weighted by fixed random tensors, so
+// that gradcheck sees all of them in one scalar-valued function.
+Tensor weighted(const nn::RecurrentOutput& o) {
+  Tensor s = sum(mul(o.output, leaf(o.output.shape(), 90)));
+  s = add(s, sum(mul(o.h_n, leaf(o.h_n.shape(), 91))));
+  if (o.c_n.defined()) s = add(s, sum(mul(o.c_n, leaf(o.c_n.shape(), 92))));
+  return s;
+}
+
+void require_layer_gradcheck(nn::Recurrent& layer, const Tensor& x, const Tensor& h0,
+                             const Tensor& c0) {
+  TensorList inputs{x, h0};
+  if (c0.defined()) inputs.push_back(c0);
+  const auto r = gradcheck(
+      [&](const TensorList& t) {
+        return weighted(layer.forward_state(t[0], t[1], c0.defined() ? t[2] : Tensor()));
+      },
+      with_parameters(inputs, layer));
+  INFO(r.message);
+  REQUIRE(r.ok);
+}
+
+}  // namespace
+
+TEST_CASE("recurrent: one step of each cell equals torch.nn's equations by hand", "[nn][rnn]") {
+  // Hidden size 1, input size 2: weights and biases set by hand.
+  const Tensor x = tensor({0.5, -1.0}, {1, 2}, F64);
+  const double h = 0.3, c = -0.2;
+  const Tensor h0 = tensor({h}, {1, 1}, F64), c0 = tensor({c}, {1, 1}, F64);
+
+  nn::RNNCell rnn(2, 1, f64());
+  set_values(rnn.weight_ih, {0.4, -0.3});
+  set_values(rnn.weight_hh, {0.7});
+  set_values(rnn.bias_ih, {0.1});
+  set_values(rnn.bias_hh, {-0.05});
+  const double pre = 0.4 * 0.5 - 0.3 * -1.0 + 0.1 + 0.7 * h - 0.05;
+  REQUIRE(rnn.step(x, h0)[0].item<double>() == Approx(std::tanh(pre)).epsilon(1e-14));
+
+  nn::LSTMCell lstm(2, 1, f64());
+  // Rows i, f, g, o.
+  set_values(lstm.weight_ih, {0.1, 0.2, -0.3, 0.4, 0.5, -0.6, 0.7, 0.8});
+  set_values(lstm.weight_hh, {0.9, -1.0, 1.1, -1.2});
+  set_values(lstm.bias_ih, {0.01, 0.02, 0.03, 0.04});
+  set_values(lstm.bias_hh, {-0.05, 0.06, -0.07, 0.08});
+  auto z = [&](int k, double a, double b, double w, double bi, double bh) {
+    (void)k;
+    return a * 0.5 + b * -1.0 + bi + w * h + bh;
+  };
+  const double i = sigmoid_d(z(0, 0.1, 0.2, 0.9, 0.01, -0.05));
+  const double f = sigmoid_d(z(1, -0.3, 0.4, -1.0, 0.02, 0.06));
+  const double g = std::tanh(z(2, 0.5, -0.6, 1.1, 0.03, -0.07));
+  const double o = sigmoid_d(z(3, 0.7, 0.8, -1.2, 0.04, 0.08));
+  const double c1 = f * c + i * g, h1 = o * std::tanh(c1);
+  const std::vector<Tensor> hc = lstm.step(x, h0, c0);
+  REQUIRE(hc.size() == 2);
+  REQUIRE(hc[0].item<double>() == Approx(h1).epsilon(1e-14));
+  REQUIRE(hc[1].item<double>() == Approx(c1).epsilon(1e-14));
+
+  nn::GRUCell gru(2, 1, f64());
+  // Rows r, z, n.
+  set_values(gru.weight_ih, {0.3, -0.2, 0.6, 0.1, -0.4, 0.5});
+  set_values(gru.weight_hh, {0.8, -0.7, 0.25});
+  set_values(gru.bias_ih, {0.02, -0.03, 0.04});
+  set_values(gru.bias_hh, {0.05, 0.06, -0.08});
+  const double r = sigmoid_d(0.3 * 0.5 + 0.2 + 0.02 + 0.8 * h + 0.05);
+  const double zz = sigmoid_d(0.6 * 0.5 - 0.1 - 0.03 - 0.7 * h + 0.06);
+  const double n = std::tanh(-0.4 * 0.5 - 0.5 + 0.04 + r * (0.25 * h - 0.08));
+  REQUIRE(gru.step(x, h0)[0].item<double>() == Approx((1 - zz) * n + zz * h).epsilon(1e-14));
+
+  // Unbatched input and zero initial states.
+  REQUIRE(gru.step(tensor({0.5, -1.0}, {2}, F64))[0].shape() == Shape{1});
+  REQUIRE(rnn.forward(x).item<double>() ==
+          Approx(std::tanh(0.4 * 0.5 + 0.3 + 0.1 - 0.05)).epsilon(1e-14));
+}
+
+TEST_CASE("recurrent: gradcheck of every cell, states and parameters", "[nn][rnn]") {
+  const Tensor x = leaf({3, 4}, 1), h = leaf({3, 5}, 2), c = leaf({3, 5}, 3);
+  for (auto kind : {nn::RecurrentKind::RNN, nn::RecurrentKind::LSTM, nn::RecurrentKind::GRU}) {
+    for (const char* cell : {"tanh", "swish_beta(per_channel=true)"}) {
+      INFO("kind " << static_cast<int>(kind) << ", cell " << cell);
+      nn::RecurrentCell m(kind, 4, 5, f64({.cell = cell}));
+      const bool lstm = kind == nn::RecurrentKind::LSTM;
+      TensorList in{x, h};
+      if (lstm) in.push_back(c);
+      const auto r = gradcheck(
+          [&](const TensorList& t) {
+            const std::vector<Tensor> out = m.step(t[0], t[1], lstm ? t[2] : Tensor());
+            Tensor s = sum(mul(out[0], leaf(out[0].shape(), 7)));
+            if (lstm) s = add(s, sum(mul(out[1], leaf(out[1].shape(), 8))));
+            return s;
+          },
+          with_parameters(in, m));
+      INFO(r.message);
+      REQUIRE(r.ok);
+    }
+  }
+}
+
+TEST_CASE("recurrent: gradcheck of RNN, LSTM and GRU layers: 1 and 2 layers, bidirectional",
+          "[nn][rnn]") {
+  for (auto kind : {nn::RecurrentKind::RNN, nn::RecurrentKind::LSTM, nn::RecurrentKind::GRU}) {
+    for (std::int64_t layers : {1, 2}) {
+      for (bool bidi : {false, true}) {
+        INFO("kind " << static_cast<int>(kind) << ", layers " << layers << ", bidirectional "
+                     << bidi);
+        const std::int64_t D = bidi ? 2 : 1;
+        nn::Recurrent m(kind, 3, 4, f64({.num_layers = layers, .bidirectional = bidi}));
+        const Tensor x = leaf({5, 2, 3}, 10), h0 = leaf({layers * D, 2, 4}, 11);
+        const Tensor c0 = kind == nn::RecurrentKind::LSTM ? leaf({layers * D, 2, 4}, 12) : Tensor();
+        require_layer_gradcheck(m, x, h0, c0);
+      }
+    }
+  }
+}
+
+TEST_CASE("recurrent: gradcheck with learnable activations, per gate and batch first",
+          "[nn][rnn]") {
+  nn::LSTM lstm(
+      3, 4, f64({.batch_first = true, .cell = "swish_beta(per_channel=true)", .per_gate = true}));
+  nn::GRU gru(3, 4, f64({.num_layers = 2, .cell = "pau"}));
+  // The learnable parameters are the layers' own, and reported as activation parameters.
+  std::int64_t act_params = 0;
+  for (const Tensor& p : nn::activation_parameters(lstm)) act_params += p.numel();
+  REQUIRE(act_params == 4);
+  REQUIRE(nn::activation_parameters(gru).size() == 4);  // pau's two tables in each layer
+  // pau's initial b_2 and b_4 (3.3e-6, 5.1e-7) are closer to |b|'s kink at 0 than gradcheck's
+  // step (1e-6): move them away from it.
+  for (const Tensor& p : nn::activation_parameters(gru))
+    if (p.shape() == Shape{4, 1}) set_values(p, {0.3, 3.98, 0.2, 0.3});
+  require_layer_gradcheck(lstm, leaf({2, 5, 3}, 20), leaf({1, 2, 4}, 21), leaf({1, 2, 4}, 22));
+  require_layer_gradcheck(gru, leaf({4, 2, 3}, 23), leaf({2, 2, 4}, 24), Tensor());
+}
+
+TEST_CASE("recurrent: a layer equals a loop of its cell; reverse runs the sequence backwards",
+          "[nn][rnn]") {
+  nn::LSTM layer(3, 4, f64({.bidirectional = true}));
+  nn::LSTMCell fwd(3, 4, f64()), bwd(3, 4, f64());
+  const auto params = layer.named_parameters();
+  auto get = [&](const std::string& name) {
+    for (const auto& [n, p] : params)
+      if (n == name) return p;
+    FAIL("no parameter " << name);
+    return Tensor();
+  };
+  for (nn::LSTMCell* cell : {&fwd, &bwd}) {
+    const std::string sfx = cell == &fwd ? "_l0" : "_l0_reverse";
+    set_values(cell->weight_ih, get("weight_ih" + sfx).to_vector<double>());
+    set_values(cell->weight_hh, get("weight_hh" + sfx).to_vector<double>());
+    set_values(cell->bias_ih, get("bias_ih" + sfx).to_vector<double>());
+    set_values(cell->bias_hh, get("bias_hh" + sfx).to_vector<double>());
+  }
+  const Tensor x = leaf({6, 2, 3}, 30);
+  const nn::RecurrentOutput out = layer.forward_state(x);
+  REQUIRE(out.output.shape() == Shape{6, 2, 8});
+  REQUIRE(out.h_n.shape() == Shape{2, 2, 4});
+  REQUIRE(out.c_n.shape() == Shape{2, 2, 4});
+  Tensor h, c;
+  for (std::int64_t t = 0; t < 6; ++t) {
+    const std::vector<Tensor> hc = fwd.step(x.narrow(0, t, 1).reshape({2, 3}), h, c);
+    h = hc[0];
+    c = hc[1];
+    tgtest::require_values(out.output.narrow(0, t, 1).narrow(2, 0, 4).reshape({2, 4}),
+                           h.to_vector<double>(), 1e-15);
+  }
+  tgtest::require_values(out.h_n.narrow(0, 0, 1).reshape({2, 4}), h.to_vector<double>(), 1e-15);
+  tgtest::require_values(out.c_n.narrow(0, 0, 1).reshape({2, 4}), c.to_vector<double>(), 1e-15);
+  h = Tensor();
+  c = Tensor();
+  for (std::int64_t t = 5; t >= 0; --t) {
+    const std::vector<Tensor> hc = bwd.step(x.narrow(0, t, 1).reshape({2, 3}), h, c);
+    h = hc[0];
+    c = hc[1];
+    tgtest::require_values(out.output.narrow(0, t, 1).narrow(2, 4, 4).reshape({2, 4}),
+                           h.to_vector<double>(), 1e-15);
+  }
+  tgtest::require_values(out.h_n.narrow(0, 1, 1).reshape({2, 4}), h.to_vector<double>(), 1e-15);
+}
+
+TEST_CASE("recurrent: batch_first and unbatched inputs give the same numbers", "[nn][rnn]") {
+  Generator g1(5), g2(5), g3(5);
+  nn::GRU a(3, 4, f64({.num_layers = 2, .gen = &g1}));
+  nn::GRU b(3, 4, f64({.num_layers = 2, .batch_first = true, .gen = &g2}));
+  nn::GRU u(3, 4, f64({.num_layers = 2, .gen = &g3}));
+  const Tensor x = leaf({5, 2, 3}, 40);
+  const nn::RecurrentOutput oa = a.forward_state(x);
+  const nn::RecurrentOutput ob = b.forward_state(x.transpose(0, 1).contiguous());
+  REQUIRE(ob.output.shape() == Shape{2, 5, 4});
+  tgtest::require_values(ob.output.transpose(0, 1), oa.output.to_vector<double>(), 0);
+  tgtest::require_values(ob.h_n, oa.h_n.to_vector<double>(), 0);
+  const nn::RecurrentOutput ou = u.forward_state(x.narrow(1, 1, 1).reshape({5, 3}));
+  REQUIRE(ou.output.shape() == Shape{5, 4});
+  REQUIRE(ou.h_n.shape() == Shape{2, 4});
+  tgtest::require_values(ou.output, oa.output.narrow(1, 1, 1).to_vector<double>(), 1e-15);
+}
+
+TEST_CASE("recurrent: PyTorch's parameter names, shapes and initial range", "[nn][rnn]") {
+  nn::LSTM lstm(10, 20, {.num_layers = 2, .bidirectional = true});
+  std::vector<std::string> names;
+  for (const auto& [n, p] : lstm.named_parameters()) {
+    names.push_back(n);
+    const double k = 1 / std::sqrt(20.0);
+    for (double v : p.to_vector<double>()) REQUIRE(std::abs(v) <= k);
+  }
+  const std::vector<std::string> expected{
+      "weight_ih_l0",         "weight_hh_l0",         "bias_ih_l0",         "bias_hh_l0",
+      "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse",
+      "weight_ih_l1",         "weight_hh_l1",         "bias_ih_l1",         "bias_hh_l1",
+      "weight_ih_l1_reverse", "weight_hh_l1_reverse", "bias_ih_l1_reverse", "bias_hh_l1_reverse"};
+  REQUIRE(names == expected);
+  const auto sd = lstm.state_dict();
+  REQUIRE(sd.size() == 16);  // the default sigmoid and tanh have no parameters
+  REQUIRE(lstm.named_parameters()[0].second.shape() == Shape{80, 10});
+  REQUIRE(lstm.named_parameters()[8].second.shape() == Shape{80, 40});  // 2 directions x 20
+  nn::GRU gru(3, 6, {.bias = false});
+  REQUIRE(gru.named_parameters().size() == 2);
+  REQUIRE(gru.named_parameters()[1].second.shape() == Shape{18, 6});
+  nn::RNN rnn(3, 6, {.cell = "relu"});
+  REQUIRE(rnn.named_parameters()[0].second.shape() == Shape{6, 3});
+}
+
+TEST_CASE("recurrent: a 10,000-step sequence runs forward and backward", "[nn][rnn]") {
+  nn::LSTM lstm(2, 3);
+  const Tensor x = randn({10000, 1, 2});
+  const nn::RecurrentOutput o = lstm.forward_state(x);
+  REQUIRE(o.output.shape() == Shape{10000, 1, 3});
+  sum(o.h_n).backward();
+  for (const Tensor& p : lstm.parameters()) {
+    REQUIRE(p.grad().defined());
+    for (double v : p.grad().to_vector<double>()) REQUIRE(std::isfinite(v));
+  }
+}
+
+TEST_CASE("recurrent: bad shapes and options are errors that say what was expected", "[nn][rnn]") {
+  using Catch::Matchers::Contains;
+  nn::LSTM lstm(3, 4, {.num_layers = 2});
+  REQUIRE_THROWS_WITH(lstm.forward(zeros({5, 2, 7})),
+                      Contains("input has 7 features") && Contains("expects 3"));
+  REQUIRE_THROWS_WITH(lstm.forward_state(zeros({5, 2, 3}), zeros({1, 2, 4})),
+                      Contains("h0: expected shape [2, 2, 4]"));
+  REQUIRE_THROWS_WITH(lstm.forward(zeros({5, 2, 3, 1})), Contains("expected an input [T, B, 3]"));
+  nn::GRU gru(3, 4);
+  REQUIRE_THROWS_WITH(gru.forward_state(zeros({5, 2, 3}), Tensor(), zeros({1, 2, 4})),
+                      Contains("only an LSTM takes a c0"));
+  REQUIRE_THROWS_WITH(nn::LSTM(3, 4, {.dropout = 1.0}), Contains("dropout must be in [0, 1)"));
+  REQUIRE_THROWS_WITH(nn::LSTM(3, 4, {.gate = "sigmoidd"}), Contains("sigmoid"));
+  REQUIRE_THROWS_WITH(nn::RNN(0, 4), Contains("must be positive"));
+  REQUIRE_THROWS_WITH(lstm.forward(zeros({5, 2, 3}, DType::Float64)),
+                      Contains("input dtype float64 differs"));
+}
