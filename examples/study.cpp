@@ -177,7 +177,8 @@ int main(int argc, char** argv) {
       ->required();
   run->add_option("--acts", acts, "activations to compare, comma-separated (the arms)");
   run->add_option("--model", models,
-                  "models, comma-separated: mlp, lenet5, vgg_small, resnet_small")
+                  "models, comma-separated: mlp, lenet5, vgg_small, resnet_small, lstm, gru, rnn "
+                  "(for lstm and gru the activations are the gates)")
       ->capture_default_str();
   run->add_option("--seeds", seeds, "number of seeds (1..N); every arm runs each seed")
       ->check(CLI::Range(1, 1000))
@@ -209,6 +210,18 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   run->add_option("--limit-test", r.limit_test, "use only the first N test images")
       ->check(CLI::NonNegativeNumber);
+  run->add_option("--clip-grad-norm", r.clip_grad_norm,
+                  "scale the gradients to at most this global L2 norm each step (0: off)")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--cell-act", r.cell_act,
+                  "sequence models (lstm, gru): the cell activation; the arms are then the gates")
+      ->capture_default_str();
+  run->add_option("--rnn-hidden", r.rnn_hidden, "sequence models: the hidden size")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  run->add_option("--rnn-layers", r.rnn_layers, "sequence models: stacked layers")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   run->add_option("--dataset", r.dataset, "fashion-mnist or mnist")
       ->check(CLI::IsMember({"fashion-mnist", "mnist"}))
       ->capture_default_str();

@@ -12,6 +12,7 @@
 #include "tapegrad/nn/linear.hpp"
 #include "tapegrad/nn/norm.hpp"
 #include "tapegrad/nn/pool.hpp"
+#include "tapegrad/nn/recurrent.hpp"
 #include "tapegrad/nn/residual.hpp"
 #include "tapegrad/ops/conv.hpp"
 
@@ -198,7 +199,67 @@ std::shared_ptr<nn::Sequential> resnet_small(const ModelOptions& o, Generator* g
   return net;
 }
 
-std::vector<std::string> names() { return {"lenet5", "mlp", "resnet_small", "vgg_small"}; }
+namespace {
+
+// [N, C, H, W] images as [N, H, C * W] sequences: row r is step r.
+class RowsAsSequence : public nn::Module {
+ public:
+  RowsAsSequence() : Module("RowsAsSequence") {}
+  Tensor forward(const Tensor& x) override {
+    TG_CHECK(x.dim() == 4, "RowsAsSequence: expected images [N, C, H, W], got {}",
+             shape_str(x.shape()));
+    const std::int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+    if (c == 1) return x.reshape({n, h, w});
+    return x.permute({0, 2, 1, 3}).reshape({n, h, c * w});
+  }
+};
+
+// The output of the last step of a [N, T, F] sequence: [N, F].
+class LastStep : public nn::Module {
+ public:
+  LastStep() : Module("LastStep") {}
+  Tensor forward(const Tensor& x) override {
+    TG_CHECK(x.dim() == 3, "LastStep: expected a sequence [N, T, F], got {}", shape_str(x.shape()));
+    return x.narrow(1, x.size(1) - 1, 1).reshape({x.size(0), x.size(2)});
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<nn::Sequential> sequence_classifier(const std::string& kind, const ModelOptions& o,
+                                                    Generator* gen) {
+  const Builder b(o, gen, kind.c_str());
+  TG_CHECK(o.hidden_size > 0 && o.num_layers > 0,
+           "{}: hidden_size ({}) and num_layers ({}) must be positive", kind, o.hidden_size,
+           o.num_layers);
+  nn::RecurrentOptions ro{
+      .num_layers = o.num_layers, .batch_first = true, .dtype = o.dtype, .gen = gen};
+  std::shared_ptr<nn::Recurrent> rnn;
+  const std::int64_t in = o.in_channels * o.image_size;
+  if (kind == "rnn") {
+    ro.cell = o.activation;
+    rnn = std::make_shared<nn::RNN>(in, o.hidden_size, ro);
+  } else if (kind == "lstm" || kind == "gru") {
+    ro.gate = o.activation;
+    ro.cell = o.cell;
+    if (kind == "lstm")
+      rnn = std::make_shared<nn::LSTM>(in, o.hidden_size, ro);
+    else
+      rnn = std::make_shared<nn::GRU>(in, o.hidden_size, ro);
+  } else {
+    fail("sequence_classifier: unknown kind '{}'; expected rnn, lstm or gru", kind);
+  }
+  auto net = std::make_shared<nn::Sequential>();
+  net->push_back(std::make_shared<RowsAsSequence>());
+  net->push_back(rnn);
+  net->push_back(std::make_shared<LastStep>());
+  net->push_back(b.linear(o.hidden_size, o.num_classes, nullptr));
+  return net;
+}
+
+std::vector<std::string> names() {
+  return {"gru", "lenet5", "lstm", "mlp", "resnet_small", "rnn", "vgg_small"};
+}
 
 std::shared_ptr<nn::Sequential> make(const std::string& name, const ModelOptions& o,
                                      Generator* gen) {
@@ -207,9 +268,10 @@ std::shared_ptr<nn::Sequential> make(const std::string& name, const ModelOptions
   if (name == "lenet5") return lenet5(o, gen);
   if (name == "vgg_small") return vgg_small(o, gen);
   if (name == "resnet_small") return resnet_small(o, gen);
+  if (name == "rnn" || name == "lstm" || name == "gru") return sequence_classifier(name, o, gen);
   const std::string near = act::closest(name, names());
-  fail("unknown model '{}'{}; expected one of lenet5, mlp, resnet_small, vgg_small", name,
-       near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
+  fail("unknown model '{}'{}; expected one of gru, lenet5, lstm, mlp, resnet_small, rnn, vgg_small",
+       name, near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
 }
 
 }  // namespace tg::models

@@ -26,6 +26,12 @@ struct ModelOptions {
   std::int64_t image_size = 28;  // H = W of the input
   std::int64_t num_classes = 10;
   DType dtype = DType::Float32;
+  // Sequence models (rnn, lstm, gru): the recurrent layer's size, and its cell activation (the
+  // LSTM's g and cell output, the GRU's candidate). Their `activation` is the gate (lstm, gru) or
+  // the recurrence's nonlinearity (rnn).
+  std::string cell = "tanh";
+  std::int64_t hidden_size = 128;
+  std::int64_t num_layers = 1;
 };
 
 // Flatten, then Linear(sizes[i], sizes[i+1]) with the activation between layers (none after the
@@ -49,7 +55,16 @@ std::shared_ptr<nn::Sequential> vgg_small(const ModelOptions& options = {},
 std::shared_ptr<nn::Sequential> resnet_small(const ModelOptions& options = {},
                                              Generator* gen = nullptr);
 
-// By name: "mlp" (784-256-128-10 for 28x28x1), "lenet5", "vgg_small", "resnet_small".
+// A sequence classifier for images read row by row ("sequential MNIST": a [N, C, H, W] image is H
+// steps of C * W values): the recurrent layer (nn::RNN, LSTM or GRU, batch first; PyTorch's
+// initialisation, U(-1/sqrt(H), 1/sqrt(H)), drawn from gen), the output of its last step, and a
+// Linear to the classes (initialised by options.init with gain 1). kind: "rnn", "lstm" or "gru".
+std::shared_ptr<nn::Sequential> sequence_classifier(const std::string& kind,
+                                                    const ModelOptions& options = {},
+                                                    Generator* gen = nullptr);
+
+// By name: "mlp" (784-256-128-10 for 28x28x1), "lenet5", "vgg_small", "resnet_small", and the
+// sequence classifiers "rnn", "lstm", "gru".
 // An unknown name is a tg::Error listing the names (and the closest one).
 std::shared_ptr<nn::Sequential> make(const std::string& name, const ModelOptions& options = {},
                                      Generator* gen = nullptr);

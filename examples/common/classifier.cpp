@@ -54,11 +54,27 @@ std::string get(const std::map<std::string, std::string>& meta, const std::strin
   return it->second;
 }
 
-models::ModelOptions model_options(const std::string& activation, const std::string& init) {
+models::ModelOptions model_options(const std::string& activation, const std::string& init,
+                                   const std::string& cell = "tanh", std::int64_t rnn_hidden = 128,
+                                   std::int64_t rnn_layers = 1) {
   models::ModelOptions o;
   o.activation = activation;
   o.init = init;
+  o.cell = cell;
+  o.hidden_size = rnn_hidden;
+  o.num_layers = rnn_layers;
   return o;
+}
+
+std::int64_t parse_count(const std::map<std::string, std::string>& meta, const std::string& key,
+                         std::int64_t fallback) {
+  const auto it = meta.find(key);
+  if (it == meta.end()) return fallback;
+  try {
+    return std::stoll(it->second);
+  } catch (const std::logic_error&) {
+    fail("checkpoint metadata '{}' is '{}', not a number", key, it->second);
+  }
 }
 
 std::shared_ptr<nn::Sequential> build_model(const std::string& name,
@@ -93,22 +109,44 @@ std::string activation_parameter_report(nn::Module& model) {
 }  // namespace
 
 std::shared_ptr<nn::Sequential> build_model(const train::Recipe& r, Generator* gen) {
-  return build_model(r.model, r.hidden, model_options(r.activation, r.init), gen);
+  return build_model(r.model, r.hidden,
+                     model_options(r.activation, r.init, r.cell_act, r.rnn_hidden, r.rnn_layers),
+                     gen);
 }
 
-void add_train_flags(CLI::App& app, TrainConfig& c) {
+void add_train_flags(CLI::App& app, TrainConfig& c, bool sequence) {
   app.add_option("--data", c.data, "directory with the IDX files (default: the dataset's)");
   app.add_option("--dataset", c.dataset, "fashion-mnist or mnist")
       ->check(CLI::IsMember({"fashion-mnist", "mnist"}))
       ->capture_default_str();
-  app.add_option("--model", c.model, "mlp, lenet5, vgg_small or resnet_small")
-      ->capture_default_str();
-  app.add_option_function<std::string>(
-         "--hidden", [&c](const std::string& s) { c.hidden = parse_sizes(s); },
-         "mlp hidden sizes, comma-separated")
-      ->default_str(join(c.hidden));
-  app.add_option("--act", c.activation, "activation spec, e.g. relu, \"prelu(init=0.1)\", pau")
-      ->capture_default_str();
+  if (sequence) {
+    // The sequence programs name the recurrent cell, its gate and cell activations and its size.
+    app.add_option("--cell", c.model, "the recurrent layer: lstm, gru or rnn")
+        ->check(CLI::IsMember({"lstm", "gru", "rnn"}))
+        ->capture_default_str();
+    app.add_option("--gate,--act", c.activation,
+                   "gate activation spec of lstm and gru (rnn: its nonlinearity), e.g. sigmoid, "
+                   "\"sigmoid_beta(per_channel=true)\"")
+        ->capture_default_str();
+    app.add_option("--cell-act", c.cell_act, "cell activation spec of lstm and gru")
+        ->capture_default_str();
+    app.add_option("--hidden", c.rnn_hidden, "hidden size")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--layers", c.rnn_layers, "stacked recurrent layers")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+  } else {
+    app.add_option("--model", c.model,
+                   "mlp, lenet5, vgg_small, resnet_small, or a sequence model: lstm, gru, rnn")
+        ->capture_default_str();
+    app.add_option_function<std::string>(
+           "--hidden", [&c](const std::string& s) { c.hidden = parse_sizes(s); },
+           "mlp hidden sizes, comma-separated")
+        ->default_str(join(c.hidden));
+    app.add_option("--act", c.activation, "activation spec, e.g. relu, \"prelu(init=0.1)\", pau")
+        ->capture_default_str();
+  }
   app.add_option("--init", c.init, "kaiming (with the activation's gain), xavier or default")
       ->check(CLI::IsMember({"kaiming", "xavier", "default"}))
       ->capture_default_str();
@@ -140,6 +178,10 @@ void add_train_flags(CLI::App& app, TrainConfig& c) {
   app.add_option("--limit-test", c.limit_test, "use only the first N test images")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--augment", c.augment, "random crop (padding 2) and horizontal flip");
+  app.add_option("--clip-grad-norm", c.clip_grad_norm,
+                 "scale the gradients to at most this global L2 norm each step (0: off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_flag("--normalize,!--no-normalize", c.normalize,
                "standardise pixels with the training set's mean and std (default on)");
   app.add_option("--save", c.save, "write a checkpoint here after every epoch");
@@ -164,7 +206,13 @@ std::shared_ptr<nn::Sequential> model_from_metadata(
   std::vector<std::int64_t> hidden;
   if (name == "mlp") hidden = parse_sizes(get(meta, "hidden"));
   Generator gen(0);
-  return build_model(name, hidden, model_options(get(meta, "activation"), get(meta, "init")), &gen);
+  const auto cell = meta.find("cell");
+  return build_model(
+      name, hidden,
+      model_options(get(meta, "activation"), get(meta, "init"),
+                    cell == meta.end() ? "tanh" : cell->second,
+                    parse_count(meta, "rnn_hidden", 128), parse_count(meta, "rnn_layers", 1)),
+      &gen);
 }
 
 int run_training(const TrainConfig& c, const std::string& program) {
@@ -224,6 +272,9 @@ int run_training(const TrainConfig& c, const std::string& program) {
       {"init", c.init},
       {"dataset", c.dataset},
       {"hidden", join(c.hidden)},
+      {"cell", c.cell_act},
+      {"rnn_hidden", fmt::format("{}", c.rnn_hidden)},
+      {"rnn_layers", fmt::format("{}", c.rnn_layers)},
       {"mean", fmt::format("{}", mean)},
       {"std", fmt::format("{}", sd)},
       {"classes", fmt::format("{}", fmt::join(train_set->classes(), "|"))}};

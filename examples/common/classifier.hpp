@@ -25,8 +25,10 @@ struct TrainConfig : train::Recipe {
   bool detect_anomaly = false;  // the first NaN/Inf an op makes is an error naming it
 };
 
-// Registers every flag on `app`, with `cfg`'s values as defaults.
-void add_train_flags(CLI::App& app, TrainConfig& cfg);
+// Registers every flag on `app`, with `cfg`'s values as defaults. sequence: the flags of a
+// recurrent model (--cell, --gate, --cell-act, --hidden, --layers) instead of --model, --act and
+// the mlp's --hidden.
+void add_train_flags(CLI::App& app, TrainConfig& cfg, bool sequence = false);
 // Runs the training described by cfg; returns the process exit status.
 int run_training(const TrainConfig& cfg, const std::string& program);
 

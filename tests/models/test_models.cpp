@@ -34,6 +34,19 @@ TEST_CASE("models: parameter counts", "[models]") {
           61706 + 226);
   // MLP 784-256-128-10: 200960 + 32896 + 1290.
   REQUIRE(models::make("mlp", {}, &gen)->num_parameters() == 235146);
+  // Sequence classifiers (28 steps of 28 pixels, hidden 128), as torch.nn counts them:
+  // G * 128 * (28 + 128) weights and 2 * G * 128 biases (G = 4, 3, 1), plus the head 128*10+10.
+  REQUIRE(models::make("lstm", {.activation = "sigmoid"}, &gen)->num_parameters() ==
+          79872 + 1024 + 1290);
+  REQUIRE(models::make("gru", {.activation = "sigmoid"}, &gen)->num_parameters() ==
+          59904 + 768 + 1290);
+  REQUIRE(models::make("rnn", {.activation = "tanh"}, &gen)->num_parameters() ==
+          19968 + 256 + 1290);
+  // A learnable gate, one slope per hidden unit, shared by the three gates: 128 more.
+  REQUIRE(models::make("lstm", {.activation = "sigmoid_beta(per_channel=true)"}, &gen)
+              ->num_parameters() == 82186 + 128);
+  REQUIRE(models::make("lstm", {.hidden_size = 16, .num_layers = 2}, &gen)->num_parameters() ==
+          4 * 16 * (28 + 16) + 4 * 16 * (16 + 16) + 4 * 2 * 16 * 2 + 16 * 10 + 10);
 }
 
 TEST_CASE("models: every model maps [N, 1, 28, 28] to [N, 10]", "[models]") {

@@ -33,7 +33,11 @@ json recipe_json(const train::Recipe& r) {
               {"limit_test", r.limit_test},
               {"val_split", r.val_split},
               {"augment", r.augment},
-              {"normalize", r.normalize}};
+              {"normalize", r.normalize},
+              {"cell_act", r.cell_act},
+              {"rnn_hidden", r.rnn_hidden},
+              {"rnn_layers", r.rnn_layers},
+              {"clip_grad_norm", r.clip_grad_norm}};
 }
 
 template <class T>
@@ -65,6 +69,10 @@ train::Recipe recipe_from_json(const json& j) {
   take(j, "val_split", r.val_split);
   take(j, "augment", r.augment);
   take(j, "normalize", r.normalize);
+  take(j, "cell_act", r.cell_act);
+  take(j, "rnn_hidden", r.rnn_hidden);
+  take(j, "rnn_layers", r.rnn_layers);
+  take(j, "clip_grad_norm", r.clip_grad_norm);
   return r;
 }
 

@@ -66,7 +66,8 @@ Plan plan_from_json(const std::string& text);
 //   [recipe]                      # train::Recipe's fields by name: epochs, batch_size, init,
 //   epochs = 3                    # val_split, limit_train, limit_test, dataset, data, threads,
 //   val_split = 5000              # momentum, weight_decay, act_lr, act_weight_decay, augment,
-//                                 # normalize, hidden
+//                                 # normalize, hidden, and for models lstm, gru, rnn: cell_act,
+//                                 # rnn_hidden, rnn_layers, clip_grad_norm
 //   [monitor]                     # probe_size and MonitorOptions' fields by name
 //   probe_size = 512
 // Unknown keys and values of the wrong type are tg::Errors naming the key and the line.

@@ -90,11 +90,20 @@ void read_recipe(const TomlReader& in, const toml::table& t, train::Recipe& r) {
       r.augment = in.boolean(v, key);
     else if (name == "normalize")
       r.normalize = in.boolean(v, key);
+    else if (name == "cell_act")
+      r.cell_act = in.str(v, key);
+    else if (name == "rnn_hidden")
+      r.rnn_hidden = in.integer(v, key);
+    else if (name == "rnn_layers")
+      r.rnn_layers = in.integer(v, key);
+    else if (name == "clip_grad_norm")
+      r.clip_grad_norm = in.number(v, key);
     else
       fail(
           "{}:{}: unknown key '{}' (the recipe's keys: data, dataset, hidden, init, momentum, "
           "weight_decay, act_lr, act_weight_decay, epochs, batch_size, threads, limit_train, "
-          "limit_test, val_split, augment, normalize)",
+          "limit_test, val_split, augment, normalize, cell_act, rnn_hidden, rnn_layers, "
+          "clip_grad_norm)",
           in.path, v.source().begin.line, key);
   }
 }

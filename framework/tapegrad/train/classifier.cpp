@@ -12,6 +12,7 @@
 #include "tapegrad/data/transforms.hpp"
 #include "tapegrad/nn/loss.hpp"
 #include "tapegrad/optim/adam.hpp"
+#include "tapegrad/optim/clip.hpp"
 #include "tapegrad/optim/sgd.hpp"
 #include "tapegrad/train/metrics.hpp"
 #include "tapegrad/train/progress.hpp"
@@ -101,7 +102,13 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const Recipe& r, nn::Module& mo
 }
 
 ClassifierTrainer::ClassifierTrainer(nn::Module& model, const Recipe& r, const ClassifierData& d)
-    : model_(&model), recipe_(r), optimizer_(make_optimizer(r, model)) {
+    : model_(&model),
+      recipe_(r),
+      optimizer_(make_optimizer(r, model)),
+      params_(model.parameters()) {
+  TG_CHECK(r.clip_grad_norm >= 0 && std::isfinite(r.clip_grad_norm),
+           "gradient clipping: max norm {} must be a finite number >= 0 (0: off)",
+           r.clip_grad_norm);
   data::LoaderOptions train_opts{.batch_size = r.batch_size, .shuffle = true, .seed = r.seed};
   if (r.augment)
     train_opts.transform =
@@ -131,6 +138,7 @@ EpochRecord ClassifierTrainer::run_epoch(std::int64_t epoch, const EpochOptions&
     const Tensor logits = (*model_)(batch.input);
     const Tensor loss = cross_entropy(logits, batch.target);
     loss.backward();
+    if (recipe_.clip_grad_norm > 0) optim::clip_grad_norm_(params_, recipe_.clip_grad_norm);
     {
       profiler::Range r(prof ? "optimizer step" : "");
       optimizer_->step();

@@ -53,6 +53,11 @@ struct Recipe {
   std::int64_t val_split = 0;  // images held out of the training set for validation (0: none)
   bool augment = false;
   bool normalize = true;  // (x - mean) / std with the training set's statistics
+  // Sequence models (rnn, lstm, gru; models::sequence_classifier): the cell activation (the
+  // model's `activation` is the gate), the hidden size and the number of layers.
+  std::string cell_act = "tanh";
+  std::int64_t rnn_hidden = 128, rnn_layers = 1;
+  double clip_grad_norm = 0;  // > 0: scale the gradients to at most this global L2 norm per step
 };
 
 // The validation split's stream: Generator(seed ^ kValidationSplitSalt) ("validate").
@@ -109,6 +114,7 @@ class ClassifierTrainer {
   Recipe recipe_;
   std::unique_ptr<optim::Optimizer> optimizer_;
   std::unique_ptr<data::DataLoader> train_loader_, test_loader_, val_loader_;
+  std::vector<Tensor> params_;
 };
 
 }  // namespace tg::train
