@@ -6,9 +6,12 @@
 #include "helpers.hpp"
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "tapegrad/io/safetensors.hpp"
 #include "tapegrad/nn/recurrent.hpp"
 
 using namespace tg;
@@ -284,4 +287,83 @@ TEST_CASE("recurrent: bad shapes and options are errors that say what was expect
   REQUIRE_THROWS_WITH(nn::RNN(0, 4), Contains("must be positive"));
   REQUIRE_THROWS_WITH(lstm.forward(zeros({5, 2, 3}, DType::Float64)),
                       Contains("input dtype float64 differs"));
+}
+
+// ---------------------------------------------------------------- against PyTorch
+
+namespace {
+
+std::filesystem::path torch_script() {
+  return std::filesystem::path(__FILE__).parent_path() / "torch_recurrent.py";
+}
+
+// python3 on PATH may be a build without torch; Debian's python3-torch installs into
+// /usr/bin/python3.
+std::string python_with_torch() {
+  for (const char* py : {"python3", "/usr/bin/python3"}) {
+    const std::string cmd = fmt::format("{} -c \"import torch\" >/dev/null 2>&1", py);
+    if (std::system(cmd.c_str()) == 0) return py;
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("recurrent: outputs and gradients equal PyTorch's for the same weights", "[nn][rnn]") {
+  const std::string py = python_with_torch();
+  if (py.empty()) {
+    WARN("skipped: no python3 with torch (Debian: apt-get install python3-torch)");
+    return;
+  }
+  tgtest::TempDir dir;
+  const std::string ref = dir.file("torch_recurrent.safetensors");
+  const std::string cmd = fmt::format("{} {} {}", py, torch_script().string(), ref);
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  const io::SafetensorsFile f = io::load_safetensors(ref);
+  auto get = [&](const std::string& key) {
+    const auto it = f.tensors.find(key);
+    INFO(key);
+    REQUIRE(it != f.tensors.end());
+    return it->second;
+  };
+  struct Config {
+    std::string name;
+    nn::RecurrentKind kind;
+    nn::RecurrentOptions options;
+  };
+  const std::vector<Config> configs{
+      {"lstm", nn::RecurrentKind::LSTM,
+       f64({.num_layers = 2, .batch_first = true, .bidirectional = true})},
+      {"gru", nn::RecurrentKind::GRU, f64({.num_layers = 2})},
+      {"rnn_tanh", nn::RecurrentKind::RNN, f64()},
+      {"rnn_relu", nn::RecurrentKind::RNN, f64({.bidirectional = true, .cell = "relu"})}};
+  // float64 on both sides; the sums of products differ only in rounding order.
+  constexpr double kTol = 1e-12;
+  for (const Config& c : configs) {
+    INFO(c.name);
+    nn::Recurrent m(c.kind, 3, 4, c.options);
+    nn::StateDict sd;
+    for (const auto& [name, p] : m.named_parameters()) sd[name] = get(c.name + ".param." + name);
+    m.load_state_dict(sd);
+    const bool lstm = c.kind == nn::RecurrentKind::LSTM;
+    Tensor x = get(c.name + ".x").requires_grad_(), h0 = get(c.name + ".h0").requires_grad_();
+    Tensor c0 = lstm ? get(c.name + ".c0").requires_grad_() : Tensor();
+    const nn::RecurrentOutput o = m.forward_state(x, h0, c0);
+    tgtest::require_values(o.output, get(c.name + ".output").to_vector<double>(), kTol);
+    tgtest::require_values(o.h_n, get(c.name + ".h_n").to_vector<double>(), kTol);
+    Tensor loss =
+        add(sum(mul(o.output, get(c.name + ".w_out"))), sum(mul(o.h_n, get(c.name + ".w_h"))));
+    if (lstm) {
+      tgtest::require_values(o.c_n, get(c.name + ".c_n").to_vector<double>(), kTol);
+      loss = add(loss, sum(mul(o.c_n, get(c.name + ".w_c"))));
+    }
+    loss.backward();
+    tgtest::require_values(x.grad(), get(c.name + ".grad.x").to_vector<double>(), kTol);
+    tgtest::require_values(h0.grad(), get(c.name + ".grad.h0").to_vector<double>(), kTol);
+    if (lstm) tgtest::require_values(c0.grad(), get(c.name + ".grad.c0").to_vector<double>(), kTol);
+    for (const auto& [name, p] : m.named_parameters()) {
+      INFO(name);
+      tgtest::require_values(p.grad(), get(c.name + ".grad." + name).to_vector<double>(), kTol);
+    }
+  }
 }
