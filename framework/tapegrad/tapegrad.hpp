@@ -49,6 +49,7 @@
 #include "tapegrad/ops/linalg.hpp"
 #include "tapegrad/ops/nn.hpp"
 #include "tapegrad/ops/pool.hpp"
+#include "tapegrad/ops/recurrent.hpp"
 #include "tapegrad/ops/reduce.hpp"
 #include "tapegrad/ops/shape.hpp"
 #include "tapegrad/optim/optim.hpp"

@@ -13,6 +13,7 @@
 
 #include "tapegrad/io/safetensors.hpp"
 #include "tapegrad/nn/recurrent.hpp"
+#include "tapegrad/ops/recurrent.hpp"
 
 using namespace tg;
 using tgtest::leaf;
@@ -42,9 +43,10 @@ TensorList with_parameters(TensorList inputs, nn::Module& m) {
 // The sum of every output (the sequence and the final states) weighted by fixed random tensors, so
 // that gradcheck sees all of them in one scalar-valued function.
 Tensor weighted(const nn::RecurrentOutput& o) {
-  Tensor s = sum(mul(o.output, leaf(o.output.shape(), 90)));
-  s = add(s, sum(mul(o.h_n, leaf(o.h_n.shape(), 91))));
-  if (o.c_n.defined()) s = add(s, sum(mul(o.c_n, leaf(o.c_n.shape(), 92))));
+  auto w = [&](const Tensor& t, std::uint64_t seed) { return leaf(t.shape(), seed).to(t.dtype()); };
+  Tensor s = sum(mul(o.output, w(o.output, 90)));
+  s = add(s, sum(mul(o.h_n, w(o.h_n, 91))));
+  if (o.c_n.defined()) s = add(s, sum(mul(o.c_n, w(o.c_n, 92))));
   return s;
 }
 
@@ -117,7 +119,8 @@ TEST_CASE("recurrent: one step of each cell equals torch.nn's equations by hand"
 TEST_CASE("recurrent: gradcheck of every cell, states and parameters", "[nn][rnn]") {
   const Tensor x = leaf({3, 4}, 1), h = leaf({3, 5}, 2), c = leaf({3, 5}, 3);
   for (auto kind : {nn::RecurrentKind::RNN, nn::RecurrentKind::LSTM, nn::RecurrentKind::GRU}) {
-    for (const char* cell : {"tanh", "swish_beta(per_channel=true)"}) {
+    for (const char* cell : {"tanh", "relu", "swish_beta(per_channel=true)"}) {
+      if (std::string(cell) == "relu" && kind != nn::RecurrentKind::RNN) continue;
       INFO("kind " << static_cast<int>(kind) << ", cell " << cell);
       nn::RecurrentCell m(kind, 4, 5, f64({.cell = cell}));
       const bool lstm = kind == nn::RecurrentKind::LSTM;
@@ -142,13 +145,18 @@ TEST_CASE("recurrent: gradcheck of RNN, LSTM and GRU layers: 1 and 2 layers, bid
   for (auto kind : {nn::RecurrentKind::RNN, nn::RecurrentKind::LSTM, nn::RecurrentKind::GRU}) {
     for (std::int64_t layers : {1, 2}) {
       for (bool bidi : {false, true}) {
-        INFO("kind " << static_cast<int>(kind) << ", layers " << layers << ", bidirectional "
-                     << bidi);
-        const std::int64_t D = bidi ? 2 : 1;
-        nn::Recurrent m(kind, 3, 4, f64({.num_layers = layers, .bidirectional = bidi}));
-        const Tensor x = leaf({5, 2, 3}, 10), h0 = leaf({layers * D, 2, 4}, 11);
-        const Tensor c0 = kind == nn::RecurrentKind::LSTM ? leaf({layers * D, 2, 4}, 12) : Tensor();
-        require_layer_gradcheck(m, x, h0, c0);
+        // The fused op (the default activations) and the same layer as separate ops.
+        for (bool fused : {true, false}) {
+          INFO("kind " << static_cast<int>(kind) << ", layers " << layers << ", bidirectional "
+                       << bidi << ", fused " << fused);
+          const std::int64_t D = bidi ? 2 : 1;
+          nn::Recurrent m(kind, 3, 4,
+                          f64({.num_layers = layers, .bidirectional = bidi, .fused = fused}));
+          const Tensor x = leaf({5, 2, 3}, 10), h0 = leaf({layers * D, 2, 4}, 11);
+          const Tensor c0 =
+              kind == nn::RecurrentKind::LSTM ? leaf({layers * D, 2, 4}, 12) : Tensor();
+          require_layer_gradcheck(m, x, h0, c0);
+        }
       }
     }
   }
@@ -257,6 +265,168 @@ TEST_CASE("recurrent: PyTorch's parameter names, shapes and initial range", "[nn
   REQUIRE(gru.named_parameters()[1].second.shape() == Shape{18, 6});
   nn::RNN rnn(3, 6, {.cell = "relu"});
   REQUIRE(rnn.named_parameters()[0].second.shape() == Shape{6, 3});
+}
+
+namespace {
+
+// How many entries named `op` the tape gained since it had `from` entries.
+std::size_t entries_since(std::size_t from, const char* op) {
+  std::size_t n = 0;
+  for (std::size_t i = from; i < tape().size(); ++i) n += std::string(tape()[i].name) == op;
+  return n;
+}
+
+struct PathResult {
+  std::vector<double> output, h_n, c_n;
+  std::vector<std::vector<double>> grads;  // x, h0, c0 (LSTM), then every parameter
+};
+
+// One forward and backward of a layer built from `o` with seed 7, for the fused and unfused
+// comparison.
+PathResult run_path(nn::RecurrentKind kind, nn::RecurrentOptions o, const Tensor& x_in,
+                    const Tensor& h0_in, const Tensor& c0_in) {
+  Generator gen(7);
+  o.gen = &gen;
+  nn::Recurrent m(kind, x_in.size(2), h0_in.size(2), o);
+  const Tensor x = x_in.detach().requires_grad_(), h0 = h0_in.detach().requires_grad_();
+  const Tensor c0 = c0_in.defined() ? c0_in.detach().requires_grad_() : Tensor();
+  const nn::RecurrentOutput out = m.forward_state(x, h0, c0);
+  weighted(out).backward();
+  PathResult r{out.output.to_vector<double>(), out.h_n.to_vector<double>(), {}, {}};
+  if (out.c_n.defined()) r.c_n = out.c_n.to_vector<double>();
+  for (const Tensor& t :
+       with_parameters(c0.defined() ? TensorList{x, h0, c0} : TensorList{x, h0}, m))
+    r.grads.push_back(t.grad().to_vector<double>());
+  return r;
+}
+
+void require_close(const std::vector<double>& a, const std::vector<double>& b, double tol) {
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) REQUIRE(a[i] == Approx(b[i]).margin(tol).epsilon(tol));
+}
+
+}  // namespace
+
+TEST_CASE("recurrent: the fused path equals the separate ops, values and every gradient",
+          "[nn][rnn]") {
+  struct Case {
+    nn::RecurrentKind kind;
+    const char* cell;
+  };
+  for (const Case& c :
+       {Case{nn::RecurrentKind::LSTM, "tanh"}, Case{nn::RecurrentKind::GRU, "tanh"},
+        Case{nn::RecurrentKind::RNN, "tanh"}, Case{nn::RecurrentKind::RNN, "relu"}}) {
+    for (bool bias : {true, false}) {
+      for (DType dt : {DType::Float64, DType::Float32}) {
+        INFO("kind " << static_cast<int>(c.kind) << ", cell " << c.cell << ", bias " << bias << ", "
+                     << dtype_name(dt));
+        const bool lstm = c.kind == nn::RecurrentKind::LSTM;
+        const Tensor x = leaf({7, 3, 5}, 50).to(dt), h0 = leaf({4, 3, 6}, 51).to(dt);
+        const Tensor c0 = lstm ? leaf({4, 3, 6}, 52).to(dt) : Tensor();
+        nn::RecurrentOptions o{
+            .num_layers = 2, .bias = bias, .bidirectional = true, .cell = c.cell, .dtype = dt};
+        const PathResult fused = run_path(c.kind, o, x, h0, c0);
+        o.fused = false;
+        const PathResult ops = run_path(c.kind, o, x, h0, c0);
+        // float64: rounding differences only (the fused kernel adds the biases in another
+        // order); float32: a few ulps of the values, accumulated over the steps.
+        const double tol = dt == DType::Float64 ? 1e-12 : 2e-5;
+        require_close(fused.output, ops.output, tol);
+        require_close(fused.h_n, ops.h_n, tol);
+        require_close(fused.c_n, ops.c_n, tol);
+        REQUIRE(fused.grads.size() == ops.grads.size());
+        for (std::size_t i = 0; i < fused.grads.size(); ++i) {
+          INFO("gradient " << i);
+          require_close(fused.grads[i], ops.grads[i], dt == DType::Float64 ? 1e-11 : 1e-4);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("recurrent: which path runs: one fused entry per direction, hooks see every call",
+          "[nn][rnn]") {
+  const Tensor x = leaf({5, 2, 3}, 60);
+  {
+    nn::LSTM lstm(3, 4, f64({.num_layers = 2, .bidirectional = true}));
+    const std::size_t from = tape().size();
+    const nn::RecurrentOutput o = lstm.forward_state(x);
+    REQUIRE(entries_since(from, "fused_recurrence") == 4);
+    REQUIRE(entries_since(from, "sigmoid") == 0);
+    // A forward hook on a gate: the layer calls its gate module at every step instead.
+    std::int64_t calls = 0;
+    std::shared_ptr<nn::Module> gate;
+    for (const auto& [name, m] : lstm.named_children())
+      if (name == "gate_l1_reverse") gate = m;
+    REQUIRE(gate);
+    HookHandle h = gate->register_forward_hook(
+        [&](nn::Module&, const Tensor&, const Tensor&) -> std::optional<Tensor> {
+          ++calls;
+          return std::nullopt;
+        });
+    const std::size_t from2 = tape().size();
+    const nn::RecurrentOutput hooked = lstm.forward_state(x);
+    REQUIRE(calls == 5 * 3);                                 // 5 steps, gates i, f, o
+    REQUIRE(entries_since(from2, "fused_recurrence") == 3);  // the other three directions
+    require_close(hooked.output.to_vector<double>(), o.output.to_vector<double>(), 1e-13);
+    h.remove();
+    const std::size_t from3 = tape().size();
+    (void)lstm.forward_state(x);
+    REQUIRE(entries_since(from3, "fused_recurrence") == 4);
+  }
+  {
+    // Learnable gates take the separate ops; so does fused = false.
+    nn::GRU learnable(3, 4, f64({.gate = "sigmoid_beta"}));
+    nn::GRU unfused(3, 4, f64({.fused = false}));
+    const std::size_t from = tape().size();
+    (void)learnable.forward_state(x);
+    (void)unfused.forward_state(x);
+    REQUIRE(entries_since(from, "fused_recurrence") == 0);
+  }
+  {
+    // Without grad the fused op records nothing and gives the same values.
+    nn::RNN rnn(3, 4, f64({.cell = "relu"}));
+    const nn::RecurrentOutput with_grad = rnn.forward_state(x);
+    NoGradGuard no_grad;
+    const std::size_t from = tape().size();
+    const nn::RecurrentOutput without = rnn.forward_state(x);
+    REQUIRE(tape().size() == from);
+    tgtest::require_values(without.output, with_grad.output.to_vector<double>(), 0);
+  }
+}
+
+TEST_CASE("recurrent: double backward through the fused op is refused, naming it", "[nn][rnn]") {
+  using Catch::Matchers::Contains;
+  const Tensor x = leaf({4, 2, 3}, 70);
+  for (bool fused : {true, false}) {
+    INFO("fused " << fused);
+    nn::LSTM lstm(3, 4, f64({.fused = fused}));
+    const Tensor loss = sum(mul(lstm.forward_state(x).output, lstm.forward_state(x).output));
+    const TensorList g = grad({loss}, {x}, {.create_graph = true});
+    const Tensor gg = sum(mul(g[0], g[0]));
+    // Separate ops: the registry's sigmoid is a fused kernel too, and says so.
+    REQUIRE_THROWS_WITH(grad({gg}, {x}), Contains(fused ? "'fused_recurrence'" : "'sigmoid'"));
+  }
+}
+
+TEST_CASE("recurrent: fused_recurrence checks its arguments", "[nn][rnn]") {
+  using Catch::Matchers::Contains;
+  const Tensor xp = zeros({3, 2, 8}), w = zeros({8, 2}), h0 = zeros({2, 2}), c0 = zeros({2, 2});
+  REQUIRE(fused_recurrence(FusedRecurrence::lstm, xp, w, Tensor(), h0, c0, false).shape() ==
+          Shape{4, 2, 2});
+  REQUIRE_THROWS_WITH(fused_recurrence(FusedRecurrence::gru, xp, w, Tensor(), h0, Tensor(), false),
+                      Contains("w_hh must be [3 * H, H]"));
+  REQUIRE_THROWS_WITH(fused_recurrence(FusedRecurrence::lstm, xp, w, Tensor(), h0, Tensor(), false),
+                      Contains("c0"));
+  REQUIRE_THROWS_WITH(
+      fused_recurrence(FusedRecurrence::lstm, zeros({3, 2, 6}), w, Tensor(), h0, c0, false),
+      Contains("xp must be [T >= 1, B, 8]"));
+  REQUIRE_THROWS_WITH(
+      fused_recurrence(FusedRecurrence::lstm, xp, w, Tensor(), zeros({3, 2}), c0, false),
+      Contains("h0 must be [2, 2]"));
+  REQUIRE_THROWS_WITH(
+      fused_recurrence(FusedRecurrence::lstm, xp, w, zeros({8}, DType::Float64), h0, c0, false),
+      Contains("dtype"));
 }
 
 TEST_CASE("recurrent: a 10,000-step sequence runs forward and backward", "[nn][rnn]") {

@@ -163,6 +163,11 @@ HookHandle Module::register_full_backward_hook(BackwardHook fn) {
   return add_hook(hooks_, &detail::ModuleHooks::backward, std::move(fn), false);
 }
 
+bool Module::calls_observed() const {
+  return (hooks_ && !hooks_->empty()) || g_hook_count.load(std::memory_order_relaxed) != 0 ||
+         g_summary != nullptr;
+}
+
 Tensor Module::operator()(const Tensor& x_in, std::source_location loc) {
   const autograd::ModuleScope scope(*this, loc);
   const bool own = hooks_ && !hooks_->empty();

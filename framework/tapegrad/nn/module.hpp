@@ -59,6 +59,10 @@ class Module {
   HookHandle register_forward_pre_hook(ForwardPreHook fn);
   HookHandle register_forward_hook(ForwardHook fn);
   HookHandle register_full_backward_hook(BackwardHook fn);
+  // True when a call through operator() runs hooks (this module's or the global ones) or feeds
+  // summary(). A module that computes a child's function itself instead of calling it (a fused
+  // kernel) calls the child after all while this holds, so hooks and summaries see every call.
+  bool calls_observed() const;
 
   // --- registration (names may not contain '.', must be unique within this module)
   Tensor register_parameter(const std::string& name, Tensor t);  // sets requires_grad

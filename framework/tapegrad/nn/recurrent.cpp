@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include "tapegrad/init/init.hpp"
 #include "tapegrad/ops/elementwise.hpp"
 #include "tapegrad/ops/nn.hpp"
+#include "tapegrad/ops/recurrent.hpp"
 #include "tapegrad/ops/shape.hpp"
 
 namespace tg::nn {
@@ -125,6 +127,31 @@ void step(RecurrentKind kind, const Tensor& xp, const Tensor& h, const Tensor& c
   }
 }
 
+// The fused op for these activations, if there is one: fixed sigmoid gates and a tanh cell (tanh
+// or relu for the RNN), none of them observed by hooks or summary().
+std::optional<FusedRecurrence> fused_kind(RecurrentKind kind, const RecurrentOptions& o,
+                                          const std::vector<ActPtr>& gates, const ActPtr& cell) {
+  if (!o.fused) return std::nullopt;
+  auto plain = [](const ActPtr& a, const char* name) {
+    return a->type_name() == name && a->parameters().empty() && !a->calls_observed();
+  };
+  for (const ActPtr& g : gates)
+    if (!plain(g, "sigmoid")) return std::nullopt;
+  switch (kind) {
+    case RecurrentKind::RNN:
+      if (plain(cell, "tanh")) return FusedRecurrence::rnn_tanh;
+      if (plain(cell, "relu")) return FusedRecurrence::rnn_relu;
+      return std::nullopt;
+    case RecurrentKind::LSTM:
+      if (plain(cell, "tanh")) return FusedRecurrence::lstm;
+      return std::nullopt;
+    case RecurrentKind::GRU:
+      if (plain(cell, "tanh")) return FusedRecurrence::gru;
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 void check_state(const Tensor& s, const char* name, const Shape& expected) {
   if (!s.defined()) return;
   if (s.shape() != expected)
@@ -205,7 +232,14 @@ std::string Recurrent::extra_repr() const {
 Tensor Recurrent::run_direction(Direction& d, const Tensor& x, bool reverse, Tensor& h, Tensor& c) {
   const std::int64_t T = x.size(0), B = x.size(1), H = hidden_size_, GH = gate_rows(kind_) * H;
   // The input projection of every step at once: one GEMM.
-  const Tensor xp = linear(x, d.w_ih, d.b_ih);
+  const Tensor xp = linear(x.reshape({T * B, x.size(2)}), d.w_ih, d.b_ih).reshape({T, B, GH});
+  if (const std::optional<FusedRecurrence> k = fused_kind(kind_, options_, d.gates, d.cell)) {
+    const Tensor y = fused_recurrence(*k, xp, d.w_hh, d.b_hh, h, c, reverse);
+    const Tensor out = kind_ == RecurrentKind::LSTM ? narrow(y, 0, 0, T) : y;
+    if (kind_ == RecurrentKind::LSTM) c = narrow(y, 0, T, 1).reshape({B, H});
+    h = narrow(out, 0, reverse ? 0 : T - 1, 1).reshape({B, H});
+    return out;
+  }
   // Step t reads row t of xp through a view. The backward of a view makes a gradient the size of
   // what it views, so T views of xp would cost O(T^2): view chunks of K = sqrt(T) rows first,
   // then rows of a chunk (O(T^1.5); a 10,000-step sequence stays fast).
@@ -348,8 +382,14 @@ std::vector<Tensor> RecurrentCell::step(const Tensor& input, const Tensor& h0, c
   const Tensor h = state(h0);
   const Tensor c = kind_ == RecurrentKind::LSTM ? state(c0) : Tensor();
   Tensor h_next, c_next;
-  tg::nn::step(kind_, linear(x, weight_ih, bias_ih), h, c, weight_hh, bias_hh, gates_, cell_, H,
-               h_next, c_next);
+  const Tensor xp = linear(x, weight_ih, bias_ih);
+  if (const std::optional<FusedRecurrence> k = fused_kind(kind_, options_, gates_, cell_)) {
+    const Tensor y = fused_recurrence(*k, xp.unsqueeze(0), weight_hh, bias_hh, h, c, false);
+    h_next = narrow(y, 0, 0, 1).reshape({B, H});
+    if (kind_ == RecurrentKind::LSTM) c_next = narrow(y, 0, 1, 1).reshape({B, H});
+  } else {
+    tg::nn::step(kind_, xp, h, c, weight_hh, bias_hh, gates_, cell_, H, h_next, c_next);
+  }
   std::vector<Tensor> out{batched ? h_next : h_next.squeeze(0)};
   if (kind_ == RecurrentKind::LSTM) out.push_back(batched ? c_next : c_next.squeeze(0));
   return out;

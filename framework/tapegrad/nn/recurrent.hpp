@@ -25,8 +25,9 @@
 // default activations has exactly PyTorch's state dict.
 //
 // The input projection of every time step is one GEMM per layer and direction; the steps run in a
-// loop (no recursion: a 10,000-step sequence is fine). Truncated backpropagation through time:
-// pass the final states of one chunk, detached, as the initial states of the next.
+// loop (no recursion: a 10,000-step sequence is fine), fused with the default activations (see
+// RecurrentOptions::fused). Truncated backpropagation through time: pass the final states of one
+// chunk, detached, as the initial states of the next.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -52,6 +53,12 @@ struct RecurrentOptions {
   std::string gate = "sigmoid";
   std::string cell = "tanh";
   bool per_gate = false;  // one gate activation module per gate instead of one shared by them
+  // With the default activations (sigmoid gates, tanh cell; tanh or relu for the RNN), run each
+  // layer direction as one fused op (ops/recurrent.hpp): the gates and the state update in one
+  // pass per step, backpropagation through time in one backward. false runs every step as
+  // separate ops that call the activation modules, the path that learnable or other activations,
+  // and activation modules with hooks, always take.
+  bool fused = true;
   DType dtype = DType::Float32;
   Generator* gen = nullptr;          // the initial weights' draws (default generator if null)
   Generator* dropout_gen = nullptr;  // dropout's masks (default generator if null)
