@@ -21,6 +21,76 @@ const T* bias_or_zeros(const T* bias, std::int64_t n, std::vector<T>& zeros) {
   return zeros.data();
 }
 
+// The row loops that combine several gates, with every pointer __restrict: GCC does not
+// vectorise a loop with this many pointers that may alias (too many runtime overlap checks).
+// The gates of one row are disjoint runs of H values, so none of them overlaps another.
+template <class T>
+[[gnu::always_inline]] inline void lstm_cell_row(std::int64_t H, const T* __restrict i,
+                                                 const T* __restrict f, const T* __restrict g,
+                                                 const T* __restrict o, const T* __restrict cp,
+                                                 T* __restrict c, T* __restrict tc,
+                                                 T* __restrict h) {
+  for (std::int64_t j = 0; j < H; ++j) {
+    const T cv = f[j] * cp[j] + i[j] * g[j];
+    const T t = vm::tanh(cv);
+    c[j] = cv;
+    tc[j] = t;
+    h[j] = o[j] * t;
+  }
+}
+
+template <class T>
+[[gnu::always_inline]] inline void lstm_cell_row_backward(
+    std::int64_t H, const T* __restrict i, const T* __restrict f, const T* __restrict g,
+    const T* __restrict o, const T* __restrict cp, const T* __restrict tc, const T* __restrict dh,
+    T* __restrict dc, T* __restrict di, T* __restrict df, T* __restrict dg, T* __restrict d_o) {
+  for (std::int64_t j = 0; j < H; ++j) {
+    // c feeds h = o tanh(c) and the next step's c.
+    const T dct = dc[j] + dh[j] * o[j] * (T(1) - tc[j] * tc[j]);
+    di[j] = dct * g[j] * (i[j] * (T(1) - i[j]));
+    df[j] = dct * cp[j] * (f[j] * (T(1) - f[j]));
+    dg[j] = dct * i[j] * (T(1) - g[j] * g[j]);
+    d_o[j] = dh[j] * tc[j] * (o[j] * (T(1) - o[j]));
+    dc[j] = dct * f[j];
+  }
+}
+
+// n = tanh(xn + r hn) with hn = pn + bn, h = (1 - z) n + z h_prev.
+template <class T>
+[[gnu::always_inline]] inline void gru_cell_row(std::int64_t H, const T* __restrict r,
+                                                const T* __restrict z, const T* __restrict xn,
+                                                const T* __restrict pn, const T* __restrict bn,
+                                                const T* __restrict hq, T* __restrict n_out,
+                                                T* __restrict hn, T* __restrict h) {
+  for (std::int64_t j = 0; j < H; ++j) {
+    const T hv = pn[j] + bn[j];
+    const T n = vm::tanh(xn[j] + r[j] * hv);
+    n_out[j] = n;
+    hn[j] = hv;
+    h[j] = (T(1) - z[j]) * n + z[j] * hq[j];
+  }
+}
+
+template <class T>
+[[gnu::always_inline]] inline void gru_cell_row_backward(
+    std::int64_t H, const T* __restrict r, const T* __restrict z, const T* __restrict n,
+    const T* __restrict hn, const T* __restrict hq, const T* __restrict dh, T* __restrict dxr,
+    T* __restrict dxz, T* __restrict dxn, T* __restrict dpr, T* __restrict dpz, T* __restrict dpn,
+    T* __restrict dq) {
+  for (std::int64_t j = 0; j < H; ++j) {
+    const T dn = dh[j] * (T(1) - z[j]) * (T(1) - n[j] * n[j]);  // dL/d(xn + r hn)
+    const T dzp = dh[j] * (hq[j] - n[j]) * (z[j] * (T(1) - z[j]));
+    const T drp = dn * hn[j] * (r[j] * (T(1) - r[j]));
+    dxr[j] = drp;
+    dxz[j] = dzp;
+    dxn[j] = dn;
+    dpr[j] = drp;
+    dpz[j] = dzp;
+    dpn[j] = dn * r[j];
+    dq[j] = dh[j] * z[j];
+  }
+}
+
 }  // namespace
 
 // The loops below read every operand unconditionally and choose with vm::select, never with a
@@ -40,21 +110,8 @@ void lstm_step_forward(std::int64_t B, std::int64_t H, const T* xp, const T* hp,
       for (std::int64_t j = 0; j < 2 * H; ++j) a[j] = vm::sigmoid(x[j] + p[j] + bias[j]);
       for (std::int64_t j = 2 * H; j < 3 * H; ++j) a[j] = vm::tanh(x[j] + p[j] + bias[j]);
       for (std::int64_t j = 3 * H; j < 4 * H; ++j) a[j] = vm::sigmoid(x[j] + p[j] + bias[j]);
-      const T* i = a;
-      const T* f = a + H;
-      const T* g = a + 2 * H;
-      const T* o = a + 3 * H;
-      const T* cp = c_prev + b * H;
-      T* cr = c + b * H;
-      T* tr = tc + b * H;
-      T* hr = h + b * H;
-      for (std::int64_t j = 0; j < H; ++j) {
-        const T cv = f[j] * cp[j] + i[j] * g[j];
-        const T t = vm::tanh(cv);
-        cr[j] = cv;
-        tr[j] = t;
-        hr[j] = o[j] * t;
-      }
+      lstm_cell_row<T>(H, a, a + H, a + 2 * H, a + 3 * H, c_prev + b * H, c + b * H, tc + b * H,
+                       h + b * H);
     }
   });
 }
@@ -65,24 +122,9 @@ void lstm_step_backward(std::int64_t B, std::int64_t H, const T* act, const T* c
   parallel_for(0, B, row_grain(4 * H), [&](std::int64_t b0, std::int64_t b1) {
     for (std::int64_t b = b0; b < b1; ++b) {
       const T* a = act + b * 4 * H;
-      const T* i = a;
-      const T* f = a + H;
-      const T* g = a + 2 * H;
-      const T* o = a + 3 * H;
-      const T* cp = c_prev + b * H;
-      const T* t = tc + b * H;
-      const T* d = dh + b * H;
-      T* dcr = dc + b * H;
       T* z = dz + b * 4 * H;
-      for (std::int64_t j = 0; j < H; ++j) {
-        // c feeds h = o tanh(c) and the next step's c.
-        const T dct = dcr[j] + d[j] * o[j] * (T(1) - t[j] * t[j]);
-        z[j] = dct * g[j] * (i[j] * (T(1) - i[j]));
-        z[H + j] = dct * cp[j] * (f[j] * (T(1) - f[j]));
-        z[2 * H + j] = dct * i[j] * (T(1) - g[j] * g[j]);
-        z[3 * H + j] = d[j] * t[j] * (o[j] * (T(1) - o[j]));
-        dcr[j] = dct * f[j];
-      }
+      lstm_cell_row_backward<T>(H, a, a + H, a + 2 * H, a + 3 * H, c_prev + b * H, tc + b * H,
+                                dh + b * H, dc + b * H, z, z + H, z + 2 * H, z + 3 * H);
     }
   });
 }
@@ -98,17 +140,8 @@ void gru_step_forward(std::int64_t B, std::int64_t H, const T* xp, const T* hp, 
       const T* p = hp + b * 3 * H;
       T* a = act + b * 3 * H;
       for (std::int64_t j = 0; j < 2 * H; ++j) a[j] = vm::sigmoid(x[j] + p[j] + bias[j]);
-      const T* hq = h_prev + b * H;
-      T* hnr = hn + b * H;
-      T* hr = h + b * H;
-      for (std::int64_t j = 0; j < H; ++j) {
-        const T r = a[j], z = a[H + j];
-        const T hv = p[2 * H + j] + bias[2 * H + j];
-        const T n = vm::tanh(x[2 * H + j] + r * hv);
-        a[2 * H + j] = n;
-        hnr[j] = hv;
-        hr[j] = (T(1) - z) * n + z * hq[j];
-      }
+      gru_cell_row<T>(H, a, a + H, x + 2 * H, p + 2 * H, bias + 2 * H, h_prev + b * H, a + 2 * H,
+                      hn + b * H, h + b * H);
     }
   });
 }
@@ -119,25 +152,10 @@ void gru_step_backward(std::int64_t B, std::int64_t H, const T* act, const T* hn
   parallel_for(0, B, row_grain(3 * H), [&](std::int64_t b0, std::int64_t b1) {
     for (std::int64_t b = b0; b < b1; ++b) {
       const T* a = act + b * 3 * H;
-      const T* hv = hn + b * H;
-      const T* hq = h_prev + b * H;
-      const T* d = dh + b * H;
       T* dx = dxp + b * 3 * H;
       T* dp = dhp + b * 3 * H;
-      T* dq = dh_prev + b * H;
-      for (std::int64_t j = 0; j < H; ++j) {
-        const T r = a[j], z = a[H + j], n = a[2 * H + j];
-        const T dn = d[j] * (T(1) - z) * (T(1) - n * n);  // dL/d(xp_n + r hn)
-        const T dzp = d[j] * (hq[j] - n) * (z * (T(1) - z));
-        const T drp = dn * hv[j] * (r * (T(1) - r));
-        dx[j] = drp;
-        dx[H + j] = dzp;
-        dx[2 * H + j] = dn;
-        dp[j] = drp;
-        dp[H + j] = dzp;
-        dp[2 * H + j] = dn * r;
-        dq[j] = d[j] * z;
-      }
+      gru_cell_row_backward<T>(H, a, a + H, a + 2 * H, hn + b * H, h_prev + b * H, dh + b * H, dx,
+                               dx + H, dx + 2 * H, dp, dp + H, dp + 2 * H, dh_prev + b * H);
     }
   });
 }
