@@ -26,4 +26,23 @@ std::pair<Tensor, Tensor> make_spiral(std::int64_t points, std::int64_t classes,
   return {from_vector(xs, {classes * points, 2}), from_vector(ys, {classes * points})};
 }
 
+std::pair<Tensor, Tensor> adding_problem(std::int64_t n, std::int64_t length, Generator& gen) {
+  if (n < 1 || length < 2)
+    fail("adding_problem: need at least 1 sequence of at least 2 steps, got {} of {}", n, length);
+  const std::int64_t half = length / 2;
+  std::vector<float> xs(static_cast<std::size_t>(n * length * 2), 0.0f);
+  std::vector<float> ys(static_cast<std::size_t>(n));
+  for (std::int64_t s = 0; s < n; ++s) {
+    float* seq = xs.data() + s * length * 2;
+    for (std::int64_t t = 0; t < length; ++t) seq[2 * t] = gen.uniform_float();
+    const auto first = static_cast<std::int64_t>(gen.below(static_cast<std::uint64_t>(half)));
+    const auto second =
+        half + static_cast<std::int64_t>(gen.below(static_cast<std::uint64_t>(length - half)));
+    seq[2 * first + 1] = 1.0f;
+    seq[2 * second + 1] = 1.0f;
+    ys[static_cast<std::size_t>(s)] = seq[2 * first] + seq[2 * second];
+  }
+  return {from_vector(xs, {n, length, 2}), from_vector(ys, {n, 1})};
+}
+
 }  // namespace tg::data
