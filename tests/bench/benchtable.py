@@ -50,6 +50,66 @@ def with_openblas(env, openblas_dir):
     return env
 
 
+def add_reference_args(ap):
+    """The options every comparison with PyTorch takes: --python, --openblas-dir, --out."""
+    ap.add_argument("--python", default="/usr/bin/python3", help="python with python3-torch")
+    ap.add_argument("--openblas-dir", default="",
+                    help="directory with OpenBLAS's libblas.so.3, first on LD_LIBRARY_PATH for "
+                         "PyTorch")
+    ap.add_argument("--out", help="also write the tables to this file")
+
+
+def has_torch(python, openblas_dir, script):
+    """True when `python` imports torch (with openblas_dir as with_openblas); otherwise prints
+    that `script` skips, and returns False."""
+    import subprocess
+    import sys
+    env = with_openblas(dict(os.environ), openblas_dir)
+    try:
+        missing = subprocess.run([python, "-c", "import torch"], capture_output=True,
+                                 env=env).returncode != 0
+    except OSError:  # no such python
+        missing = True
+    if missing:
+        print(f"{script}: {python} has no torch (apt-get install python3-torch); skipping",
+              file=sys.stderr)
+        return False
+    return True
+
+
+def run_torch_side(args, script, threads, extra_env, caller):
+    """Runs a torch_*.py script of this directory once (--threads, --min-time args.min_time,
+    --reps 1, --filter args.filter) with extra_env and args.openblas_dir; returns its JSON lines
+    as dicts, or [] (after printing why) when it failed."""
+    import json
+    import subprocess
+    import sys
+    env = with_openblas(dict(os.environ, **extra_env), args.openblas_dir)
+    cmd = [args.python, os.path.join(os.path.dirname(os.path.abspath(__file__)), script),
+           "--threads", str(threads), "--min-time", str(args.min_time), "--reps", "1"]
+    if args.filter:
+        cmd += ["--filter", args.filter]
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        print(f"{caller}: {' '.join(cmd)} failed:\n{p.stderr}", file=sys.stderr)
+        return []
+    return [json.loads(line) for line in p.stdout.splitlines()]
+
+
+def interleaved(rep, tg_keys, pt_keys):
+    """The runs of one rep: ("tg", key) and ("pt", key) pairs alternating between the two
+    frameworks, with which goes first swapped every rep."""
+    runs = []
+    for i in range(max(len(tg_keys), len(pt_keys))):
+        pair = []
+        if i < len(tg_keys):
+            pair.append(("tg", tg_keys[i]))
+        if i < len(pt_keys):
+            pair.append(("pt", pt_keys[i]))
+        runs += pair if rep % 2 == 0 else pair[::-1]
+    return runs
+
+
 def emit(lines, out_path=None):
     """Prints the lines and, with out_path, also writes them there."""
     text = "\n".join(lines)

@@ -65,18 +65,9 @@ def run_tg(args, threads):
 
 
 def run_pt(args, threads):
-    env = benchtable.with_openblas(dict(os.environ, **TORCH_SETTINGS[threads]), args.openblas_dir)
-    cmd = [args.python, os.path.join(HERE, "torch_micro.py"), "--threads", str(threads),
-           "--min-time", str(args.min_time), "--reps", "1"]
-    if args.filter:
-        cmd += ["--filter", args.filter]
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if p.returncode != 0:
-        print(f"compare_micro.py: {' '.join(cmd)} failed:\n{p.stderr}", file=sys.stderr)
-        return {}
     res = {}
-    for line in p.stdout.splitlines():
-        r = json.loads(line)
+    for r in benchtable.run_torch_side(args, "torch_micro.py", threads, TORCH_SETTINGS[threads],
+                                       "compare_micro.py"):
         rate = r["gflops"] if "gflops" in r else r["bytes_per_second"] * 1e-9
         res[r["name"]] = (r["us"], rate)
     return res
@@ -128,11 +119,7 @@ def main():
     ap.add_argument("--threads", default="1,2", help="tapegrad thread counts")
     ap.add_argument("--min-time", type=float, default=0.2, help="seconds per case and run")
     ap.add_argument("--filter", default="", help="regex on the case names (both sides)")
-    ap.add_argument("--python", default="/usr/bin/python3", help="python with python3-torch")
-    ap.add_argument("--openblas-dir", default="",
-                    help="directory with OpenBLAS's libblas.so.3, first on LD_LIBRARY_PATH for "
-                         "PyTorch")
-    ap.add_argument("--out", help="also write the tables to this file")
+    benchtable.add_reference_args(ap)
     args = ap.parse_args()
     threads = [int(t) for t in args.threads.split(",") if t]
     for b in BINARIES:
@@ -140,11 +127,7 @@ def main():
         if not os.access(path, os.X_OK):
             sys.exit(f"compare_micro.py: {path} not found; build the bench_conv and bench_optim "
                      "targets (needs libbenchmark-dev) first")
-    if subprocess.run([args.python, "-c", "import torch"], capture_output=True,
-                      env=benchtable.with_openblas(dict(os.environ),
-                                                   args.openblas_dir)).returncode:
-        print(f"compare_micro.py: {args.python} has no torch (apt-get install python3-torch); "
-              "skipping", file=sys.stderr)
+    if not benchtable.has_torch(args.python, args.openblas_dir, "compare_micro.py"):
         return 0
     if args.filter:
         re.compile(args.filter)
@@ -153,16 +136,7 @@ def main():
     pt = {1: {}, 2: {}}
     out = [f"Load average at start: {loadavg():.2f}", ""]
     for r in range(args.reps):
-        # Interleave the two frameworks, and swap which goes first every rep.
-        runs = []
-        for i in range(max(len(threads), 2)):
-            pair = []
-            if i < len(threads):
-                pair.append(("tg", threads[i]))
-            if i < 2:
-                pair.append(("pt", i + 1))
-            runs += pair if r % 2 == 0 else pair[::-1]
-        for side, t in runs:
+        for side, t in benchtable.interleaved(r, threads, [1, 2]):
             t0 = time.time()
             res = run_tg(args, t) if side == "tg" else run_pt(args, t)
             for n, v in res.items():
