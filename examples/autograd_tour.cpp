@@ -18,7 +18,7 @@
 
 using namespace tg;
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"A guided tour of the tape"};
   std::string dot_path = "tour.dot";
   std::string dot_saved_path = "tour_saved.dot";
@@ -175,4 +175,13 @@ int main(int argc, char** argv) {
     fmt::print("a.grad() = {}\nb.grad() = {}\n", a.grad(), b.grad());
   }
   return r.ok ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "autograd_tour: {}\n", e.what());
+    return 1;
+  }
 }

@@ -23,7 +23,7 @@ Tensor he(std::int64_t fan_in, std::int64_t fan_out, Generator& gen) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"Train a 2-layer MLP on a 3-class spiral with raw ops and hand-written SGD"};
   int epochs = 200, hidden = 100, batch = 30, points = 100;
   double lr = 0.5, weight_decay = 1e-3, require = 0;
@@ -91,4 +91,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "spiral: {}\n", e.what());
+    return 1;
+  }
 }

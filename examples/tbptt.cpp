@@ -49,7 +49,7 @@ std::pair<Tensor, Tensor> noisy_sines(std::int64_t length, std::int64_t streams,
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"Truncated BPTT: an LSTM predicts the next value of a long noisy signal, in chunks"};
   std::int64_t length = 20000, chunk = 50, streams = 16, hidden = 32;
   int epochs = 2, print_every = 50;
@@ -151,4 +151,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "tbptt: {}\n", e.what());
+    return 1;
+  }
 }

@@ -15,7 +15,7 @@
 
 using namespace tg;
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"Train an MLP on the spiral with modules, AdamW and a cosine schedule"};
   int epochs = 60;
   std::string act_spec = "prelu(per_channel=true)";
@@ -86,4 +86,13 @@ int main(int argc, char** argv) {
   fmt::print("learned activation parameters: {} tensors, first values {:.3f} {:.3f} {:.3f}\n",
              slopes.size(), slopes[0].at({0}), slopes[0].at({1}), slopes[0].at({2}));
   return same ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "training_loop: {}\n", e.what());
+    return 1;
+  }
 }
