@@ -344,6 +344,40 @@ TEST_CASE("recurrent: the fused path equals the separate ops, values and every g
   }
 }
 
+TEST_CASE("recurrent: 2 threads split the batch rows of the fused op and agree with 1 thread",
+          "[nn][rnn]") {
+  // Large enough that each thread takes a block of rows: a block has at least 8 rows and about
+  // 64K multiply-adds per step (28 rows for the RNN with H = 48); 33 rows do not split evenly.
+  const int saved = get_num_threads();
+  struct Restore {
+    int n;
+    ~Restore() { set_num_threads(n); }
+  } restore{saved};
+  for (auto kind : {nn::RecurrentKind::LSTM, nn::RecurrentKind::GRU, nn::RecurrentKind::RNN}) {
+    INFO("kind " << static_cast<int>(kind));
+    const bool lstm = kind == nn::RecurrentKind::LSTM;
+    const Tensor x = leaf({6, 33, 5}, 80), h0 = leaf({2, 33, 48}, 81);
+    const Tensor c0 = lstm ? leaf({2, 33, 48}, 82) : Tensor();
+    const nn::RecurrentOptions o{.bidirectional = true, .dtype = F64};
+    set_num_threads(1);
+    const PathResult one = run_path(kind, o, x, h0, c0);
+    set_num_threads(2);
+    const PathResult two = run_path(kind, o, x, h0, c0);
+    nn::RecurrentOptions separate = o;
+    separate.fused = false;
+    const PathResult ops = run_path(kind, separate, x, h0, c0);
+    for (const PathResult* r : {&two, &ops}) {
+      require_close(r->output, one.output, 1e-12);
+      require_close(r->h_n, one.h_n, 1e-12);
+      require_close(r->c_n, one.c_n, 1e-12);
+      for (std::size_t i = 0; i < one.grads.size(); ++i) {
+        INFO("gradient " << i);
+        require_close(r->grads[i], one.grads[i], 1e-11);
+      }
+    }
+  }
+}
+
 TEST_CASE("recurrent: which path runs: one fused entry per direction, hooks see every call",
           "[nn][rnn]") {
   const Tensor x = leaf({5, 2, 3}, 60);
