@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A study killed with SIGKILL in the middle and run again records the same numbers, to the bit, as
-# an uninterrupted study (`study dump` prints every recorded number but the timings).
+# an uninterrupted study (`study dump` prints every recorded number but the timings); so does a
+# study whose worker was killed, once its failed run is retried from its checkpoint.
 #   check_study_resume.sh <study program> <scratch dir>
 set -euo pipefail
 study=$1
@@ -41,3 +42,38 @@ if ! diff -q "$dir/whole.txt" "$dir/killed.txt" > /dev/null; then
   exit 1
 fi
 echo "check_study_resume: $(grep -c '^run ' "$dir/whole.txt") runs, $(wc -l < "$dir/whole.txt") lines identical"
+
+# A worker killed on its own: its run is recorded as failed, the study goes on without it, and
+# the failed run keeps its checkpoint. `study run --retry-failed` continues it from there, and
+# the study again records the uninterrupted study's numbers.
+setsid "$study" run "${grid[@]}" --out "$dir/failed" > "$dir/failed-1.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  [ "$(compgen -G "$dir/failed/checkpoints/*.ckpt" | wc -l)" -ge 2 ] && break
+  sleep 0.05
+done
+worker=$(pgrep -P "$pid" | head -1)
+kill -9 "$worker"
+wait "$pid" || true
+"$study" status "$dir/failed" | tee "$dir/failed-status.txt"
+if ! grep -q 'died of signal 9' "$dir/failed-status.txt" "$dir/failed-1.log"; then
+  echo "check_study_resume: the killed worker's run was not recorded as failed" >&2
+  exit 1
+fi
+if ! grep -q -- '--retry-failed' "$dir/failed-1.log"; then
+  echo "check_study_resume: the study did not say how to retry its failed run" >&2
+  exit 1
+fi
+rm -f "$dir"/failed/logs/worker-*.log
+"$study" run --out "$dir/failed" --retry-failed --progress 0 --no-report > "$dir/failed-2.log"
+if ! grep -h 'resumed after epoch' "$dir"/failed/logs/worker-*.log; then
+  echo "check_study_resume: the failed run did not continue from its checkpoint" >&2
+  exit 1
+fi
+"$study" dump "$dir/failed" > "$dir/failed.txt"
+if ! diff -q "$dir/whole.txt" "$dir/failed.txt" > /dev/null; then
+  echo "check_study_resume: the retried study differs from the uninterrupted one:" >&2
+  diff "$dir/whole.txt" "$dir/failed.txt" | head -20 >&2
+  exit 1
+fi
+echo "check_study_resume: a failed run retried from its checkpoint gives the same $(wc -l < "$dir/failed.txt") lines"

@@ -236,6 +236,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run->add_option("--progress", progress, "-1 auto, 0 off, 1 one line per finished run");
   run->add_flag("--no-report", no_report, "do not write the report at the end");
+  bool retry_failed = false;
+  run->add_flag("--retry-failed", retry_failed,
+                "run the failed runs again, each from its last checkpoint");
 
   // --- report, status, compare, dump
   std::string dir;
@@ -318,6 +321,7 @@ int main(int argc, char** argv) {
     ro.workers = workers;
     ro.threads = plan.recipe.threads;
     ro.progress = progress;
+    ro.retry_failed = retry_failed;
     ro.info = {{"machine", machine()},
                {"isa", isa()},
                {"compiler", fmt::format("GCC {}", __VERSION__)},
@@ -330,6 +334,11 @@ int main(int argc, char** argv) {
     fmt::print("study: {} of {} runs done, {} failed; {:.1f} s with {} worker(s) x {} thread(s)\n",
                o.status.done, o.status.total(), o.status.failed, o.wall_seconds, o.workers,
                o.threads);
+    if (o.status.failed > 0)
+      fmt::print(
+          "study: `study run --out {} --retry-failed` runs the failed runs again, each from "
+          "its last checkpoint\n",
+          out);
     if (!no_report) {
       tg::study::Store store = tg::study::Store::open(tg::study::results_path(out));
       const tg::study::ReportOptions rep{.baseline = plan.baseline};

@@ -183,12 +183,13 @@ int worker_main(const WorkerContext& w, int worker) {
                        fmt::format("{}\t{}\t{}\n", run->key, epoch, w.plan->recipe.epochs));
           });
       store.finish(r);
+      std::error_code ec;
+      fs::remove(ckpt, ec);  // recorded: the checkpoint has done its job
     } catch (const std::exception& e) {
+      // The checkpoint stays, for a retry (RunnerOptions::retry_failed).
       fmt::print("  failed: {}\n", e.what());
       store.fail(run->key, e.what());
     }
-    std::error_code ec;
-    fs::remove(ckpt, ec);
     std::fflush(stdout);
   }
   std::error_code ec;
@@ -401,10 +402,12 @@ StudyOutcome run_study(const Plan& plan, const std::string& dir, const ModelFact
     for (const auto& [k, v] : options.info) store.set_study_info(k, v);
     store.plan(runs);
     store.reset_running();
-    // Checkpoints of runs that finished (a kill between recording and removing) are stale.
+    if (options.retry_failed) store.retry_failed();
+    // Checkpoints of runs that finished (a kill between recording and removing) are stale; a
+    // failed run's is kept for a retry.
     std::set<std::string> live;
     for (const RunRow& row : store.runs())
-      if (row.status == RunStatus::pending)
+      if (row.status == RunStatus::pending || row.status == RunStatus::failed)
         live.insert(fs::path(checkpoint_path(dir, row.id)).filename().string());
     for (const auto& entry : fs::directory_iterator(fs::path(dir) / "checkpoints"))
       if (live.count(entry.path().filename().string()) == 0) fs::remove(entry.path());

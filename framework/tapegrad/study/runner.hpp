@@ -11,9 +11,11 @@
 // The process that calls run_study() forks the workers (before it starts any OpenMP thread), shows
 // one progress line for the study and waits; a worker that dies (a crash, the kernel's OOM
 // killer) has its run recorded as failed with the signal, and a fresh worker takes its place.
-// A run whose loss becomes NaN, or which throws, is recorded as failed with its reason. The
-// workers die with their parent (PR_SET_PDEATHSIG). Two studies on one directory at once are a
-// tg::Error (DIR/study.lock).
+// A run whose loss becomes NaN, or which throws, is recorded as failed with its reason. A failed
+// run keeps its last checkpoint: RunnerOptions::retry_failed puts failed runs back to pending,
+// and each continues from there (the failure may have been the machine's: a killed worker, a
+// full disk). The workers die with their parent (PR_SET_PDEATHSIG). Two studies on one
+// directory at once are a tg::Error (DIR/study.lock).
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -34,6 +36,7 @@ struct RunnerOptions {
   int workers = 0;    // processes; 0: one per core (hardware threads / threads)
   int threads = 0;    // OpenMP threads per worker; 0: 1 when workers > 1 or unset, else all cores
   int progress = -1;  // -1: a live line on a terminal, one line per finished run otherwise; 0 off
+  bool retry_failed = false;  // run the failed runs again, each from its last checkpoint
   // study_info entries to record (machine, commit, command line, ...).
   std::map<std::string, std::string> info;
 };

@@ -420,6 +420,18 @@ int Store::reset_running() {
   return n;
 }
 
+int Store::retry_failed() {
+  sqlite3* db = handle("retry_failed");
+  const std::string op = "retry of failed runs";
+  SqlTransaction tx(db, path_, op);
+  sql_exec(db, path_, op + ": marking them pending",
+           "UPDATE runs SET status = 'pending', reason = NULL, worker = NULL, started = NULL, "
+           "finished = NULL WHERE status = 'failed'");
+  const int n = sqlite3_changes(db);
+  tx.commit();
+  return n;
+}
+
 Status Store::status() {
   SqlStmt s(handle("status"), path_, "status", "SELECT status, COUNT(*) FROM runs GROUP BY status");
   // Indexed by RunStatus.

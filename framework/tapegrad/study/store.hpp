@@ -145,6 +145,8 @@ class Store {
   // Puts every 'running' run back to 'pending' (for a study restarting after a kill), deleting
   // its epochs, diagnostics and series; returns how many runs were reset.
   int reset_running();
+  // Puts every 'failed' run back to 'pending', its reason cleared; returns how many.
+  int retry_failed();
   Status status();
 
   // Readers. runs() in id order; epochs by epoch; diagnostics and series by (epoch, layer, name).
