@@ -1,0 +1,37 @@
+# The library as another project uses it: `cmake --install` into a scratch prefix, then
+# tests/consumer built against it with find_package(tapegrad CONFIG), and run; then the same
+# program built with the installed pkg-config file, when pkg-config is there.
+#   cmake -DBUILD=<build dir> -DSOURCE=<source dir> -DDIR=<scratch dir> -DCXX=<compiler>
+#         -P check_install.cmake
+cmake_minimum_required(VERSION 3.25)
+file(REMOVE_RECURSE ${DIR})
+file(MAKE_DIRECTORY ${DIR})
+
+function(run what)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${what} failed (${rc}):\n${ARGN}\n${out}\n${err}")
+  endif()
+  set(run_out "${out}" PARENT_SCOPE)
+endfunction()
+
+run("install" ${CMAKE_COMMAND} --install ${BUILD} --prefix ${DIR}/prefix)
+run("configuring the consumer" ${CMAKE_COMMAND} -S ${SOURCE}/tests/consumer -B ${DIR}/build
+    -DCMAKE_PREFIX_PATH=${DIR}/prefix -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX})
+run("building the consumer" ${CMAKE_COMMAND} --build ${DIR}/build)
+run("the consumer (find_package)" ${DIR}/build/consumer)
+message(STATUS "find_package: ${run_out}")
+
+find_program(PKG_CONFIG pkg-config)
+if(NOT PKG_CONFIG)
+  message(STATUS "pkg-config is not installed: the pkg-config build is skipped")
+  return()
+endif()
+file(GLOB pc_dir LIST_DIRECTORIES true ${DIR}/prefix/lib*/pkgconfig ${DIR}/prefix/lib/*/pkgconfig)
+set(ENV{PKG_CONFIG_PATH} "${pc_dir}")
+run("pkg-config" ${PKG_CONFIG} --cflags --libs tapegrad)
+separate_arguments(flags UNIX_COMMAND "${run_out}")
+run("building the consumer with pkg-config" ${CXX} ${SOURCE}/tests/consumer/main.cpp
+    -o ${DIR}/consumer_pc ${flags})
+run("the consumer (pkg-config)" ${DIR}/consumer_pc)
+message(STATUS "pkg-config: ${run_out}")
