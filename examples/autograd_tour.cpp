@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include "common/guarded_main.hpp"
 #include "tapegrad/autograd/inspect.hpp"
 #include "tapegrad/autograd/stepper.hpp"
 #include "tapegrad/tapegrad.hpp"
@@ -178,10 +179,5 @@ int run(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "autograd_tour: {}\n", e.what());
-    return 1;
-  }
+  return tg::examples::guarded_main("autograd_tour", [&] { return run(argc, argv); });
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "common/guarded_main.hpp"
 #include "tapegrad/data/synthetic.hpp"
 #include "tapegrad/tapegrad.hpp"
 
@@ -94,10 +95,5 @@ int run(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "spiral: {}\n", e.what());
-    return 1;
-  }
+  return tg::examples::guarded_main("spiral", [&] { return run(argc, argv); });
 }

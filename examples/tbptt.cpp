@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/guarded_main.hpp"
 #include "tapegrad/nn/linear.hpp"
 #include "tapegrad/nn/recurrent.hpp"
 #include "tapegrad/optim/optim.hpp"
@@ -154,10 +155,5 @@ int run(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "tbptt: {}\n", e.what());
-    return 1;
-  }
+  return tg::examples::guarded_main("tbptt", [&] { return run(argc, argv); });
 }

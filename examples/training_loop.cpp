@@ -5,6 +5,7 @@
 //   ./build/release/examples/training_loop [--epochs 60] [--act "prelu(per_channel=true)"]
 #include <CLI/CLI.hpp>
 
+#include "common/guarded_main.hpp"
 #include "tapegrad/activations/activation.hpp"
 #include "tapegrad/data/synthetic.hpp"
 #include "tapegrad/nn/linear.hpp"
@@ -89,10 +90,5 @@ int run(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "training_loop: {}\n", e.what());
-    return 1;
-  }
+  return tg::examples::guarded_main("training_loop", [&] { return run(argc, argv); });
 }
