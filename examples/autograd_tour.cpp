@@ -128,8 +128,8 @@ int run(int argc, char** argv) {
   for_each_ancestor(loss, [](const NodeRef& n) {
     std::string ins;
     for (std::size_t j = 0; j < n.inputs.size(); ++j)
-      ins += fmt::format("{}#{}{}", j ? ", " : "", n.inputs[j].id(),
-                         n.needs_grad[j] ? "" : " (const)");
+      ins +=
+          fmt::format("{}#{}{}", j ? ", " : "", n.inputs[j].id, n.needs_grad[j] ? "" : " (const)");
     std::size_t bytes = 0;
     for (const SavedTensorInfo& s : n.saved) bytes += s.bytes;
     fmt::print("  [{}] {:<4} ({}) -> #{}{}, saved {} tensor(s), {} bytes\n", n.index, n.op, ins,

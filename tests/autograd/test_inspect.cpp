@@ -159,7 +159,7 @@ TEST_CASE("creator and next walk from a tensor to the entries that made it",
   CHECK(n->output_dtype == DType::Float32);
   CHECK(n->saved.empty());
   REQUIRE(n->inputs.size() == 1);
-  CHECK(n->inputs[0].same(g.z));
+  CHECK(n->inputs[0].tensor.same(g.z));
 
   const auto up = next(*n);
   REQUIRE(up.size() == 1);
@@ -167,8 +167,8 @@ TEST_CASE("creator and next walk from a tensor to the entries that made it",
   const NodeRef& m = *up[0];
   CHECK(std::string(m.op) == "mul");
   REQUIRE(m.inputs.size() == 2);
-  CHECK(m.inputs[0].same(g.y));
-  CHECK(m.inputs[1].same(g.w));
+  CHECK(m.inputs[0].tensor.same(g.y));
+  CHECK(m.inputs[1].tensor.same(g.w));
   CHECK(m.needs_grad == std::vector<bool>{true, false});
   REQUIRE(m.saved.size() == 2);
   CHECK(m.saved[0].bytes + m.saved[1].bytes == 96);
@@ -224,7 +224,7 @@ TEST_CASE("walking a chain of 100,000 ops uses loops, not recursion", "[autograd
   const std::vector<NodeRef> all = graph_of(t);
   REQUIRE(all.size() == n);
   for (std::size_t i = 0; i < n; ++i) REQUIRE(all[i].index == i);  // topological = tape order
-  CHECK(all.front().inputs[0].same(x));
+  CHECK(all.front().inputs[0].tensor.same(x));
   CHECK(all.back().output.same(t));
   std::size_t visited = 0;
   std::size_t expect = n;

@@ -67,7 +67,7 @@ class AnomalyObserver final : public Observer {
     std::string ins;
     bool from_outside = false;
     for (std::size_t j = 0; j < e.inputs.size(); ++j) {
-      const Tensor& in = e.inputs[j];
+      const Tensor in = e.inputs[j].tensor();  // the op's caller still holds every input
       if (!in.defined()) continue;
       const NonFinite nfi = count_non_finite(in);
       if (nfi.total()) from_outside = true;
@@ -99,8 +99,11 @@ class AnomalyObserver final : public Observer {
       const NonFinite nf = count_non_finite(grads[j]);
       if (nf.total() == 0) continue;
       std::string ins;
-      for (std::size_t k = 0; k < e.inputs.size(); ++k)
-        if (e.inputs[k].defined()) ins += fmt::format("  input {}: {}\n", k, describe(e.inputs[k]));
+      for (std::size_t k = 0; k < e.inputs.size(); ++k) {
+        const Edge& in = e.inputs[k];
+        if (!in.defined()) continue;
+        ins += fmt::format("  input {}: {} {}\n", k, dtype_name(in.dtype()), shape_str(in.shape()));
+      }
       fail(
           "anomaly mode: backward of '{}' produced {} in the gradient for its input {}\n{}{}  "
           "output: {} {}\n  incoming gradient: {} (finite)",

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "tapegrad/autograd/engine.hpp"
+#include "tapegrad/autograd/grad_slot.hpp"
 #include "tapegrad/autograd/hooks.hpp"
 #include "tapegrad/core/creation.hpp"
 #include "tapegrad/core/random.hpp"
@@ -79,9 +80,9 @@ class TailEraser {
 // parameter, and its hooks must see only the complete one.
 class HooksAside {
  public:
-  void add(TensorImpl* t) {
-    if (!t->hooks) return;
-    held_.emplace_back(t, std::move(t->hooks));
+  void add(const std::shared_ptr<TensorImpl>& t) {
+    if (!t->slot || !t->slot->hooks) return;
+    held_.emplace_back(t->slot, std::move(t->slot->hooks));
   }
   void restore() {
     for (auto& [t, h] : held_) t->hooks = std::move(h);
@@ -90,20 +91,22 @@ class HooksAside {
   ~HooksAside() { restore(); }
 
  private:
-  std::vector<std::pair<TensorImpl*, std::shared_ptr<autograd::TensorHooks>>> held_;
+  std::vector<std::pair<std::shared_ptr<autograd::GradSlot>, std::shared_ptr<autograd::TensorHooks>>>
+      held_;
 };
 
 void accumulate_into_grad(const Tensor& leaf, Tensor g) {
   TensorImpl* t = leaf.impl();
   NoGradGuard ng;
-  if (t->hooks) g = autograd::run_grad_hooks(t, g);
+  const bool hooked = t->slot && t->slot->hooks;
+  if (hooked) g = autograd::run_grad_hooks(t->slot.get(), g);
   g = g.detach();
   if (!t->grad) {
     t->grad = (g.storage().use_count() == 1 && g.is_contiguous() ? g : g.clone()).impl_ptr();
   } else {
     t->grad = add(Tensor(t->grad), g).impl_ptr();
   }
-  if (t->hooks) autograd::run_post_accumulate_hooks(leaf.impl_ptr());
+  if (hooked) autograd::run_post_accumulate_hooks(leaf.impl_ptr());
 }
 
 TensorList recompute_backward(Segment& s) {
@@ -159,24 +162,24 @@ TensorList recompute_backward(Segment& s) {
   const std::uint64_t first_seq =
       start < es.size() ? es[start].seq : std::numeric_limits<std::uint64_t>::max();
   TensorList outside;
-  auto consider = [&](const Tensor& t) {
-    TensorImpl* p = t.impl();
+  // t: the tensor (undefined if it is gone); p: its slot.
+  auto consider = [&](const Tensor& t, const autograd::GradSlot* p) {
     for (TensorImpl* c : copies)
-      if (c == p) return;
+      if (c && c->slot.get() == p) return;
     if (p->creator_seq >= first_seq) return;  // recomputed here
-    if (p->creator_seq != 0)
+    if (p->creator_seq != 0 || !t.defined())
       fail(
           "checkpoint: fn uses tensor #{} (shape {}), which was computed outside fn with "
           "gradient history, without receiving it as an input; pass it in the inputs and use the "
           "argument inside fn",
           p->id, shape_str(p->shape));
     for (const Tensor& o : outside)
-      if (o.impl() == p) return;
+      if (o.impl()->slot.get() == p) return;
     outside.push_back(t);
   };
   for (std::size_t e = start; e < es.size(); ++e)
     for (std::size_t j = 0; j < es[e].inputs.size(); ++j)
-      if (es[e].needs_grad[j]) consider(es[e].inputs[j]);
+      if (es[e].needs_grad[j]) consider(es[e].inputs[j].tensor(), es[e].inputs[j].slot.get());
 
   TensorList used_outs, used_gouts;
   for (std::size_t k = 0; k < outs.size(); ++k) {
@@ -186,7 +189,7 @@ TensorList recompute_backward(Segment& s) {
           "checkpoint: output {} of the recomputation has shape {} but had shape {} in the "
           "forward; fn must compute the same thing every time it runs",
           k, shape_str(outs[k].shape()), shape_str(gouts[k].shape()));
-    consider(outs[k]);
+    consider(outs[k], autograd::slot_of(outs[k].impl_ptr()).get());
     used_outs.push_back(outs[k]);
     used_gouts.push_back(gouts[k]);
   }
@@ -201,7 +204,7 @@ TensorList recompute_backward(Segment& s) {
   TensorList gs;
   {
     HooksAside aside;
-    for (const Tensor& o : outside) aside.add(o.impl());
+    for (const Tensor& o : outside) aside.add(o.impl_ptr());
     gs = grad(used_outs, targets, {.allow_unused = true, .grad_outputs = used_gouts});
   }
 

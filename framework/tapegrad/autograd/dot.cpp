@@ -25,7 +25,7 @@ std::string to_dot(const Tensor& root, const DotOptions& opts) {
   tensor_node(root.id(), root.shape(), root.dtype(), root.is_leaf() && root.requires_grad());
   // One note per saved storage, keyed by the storage: an activation saved by two ops is one
   // note with two lines, which is also how much memory it costs.
-  std::unordered_map<const Storage*, std::size_t> notes;
+  std::unordered_map<const void*, std::size_t> notes;
   // The root's creator first, then what it depends on: the order the old tape walk drew them.
   const std::vector<NodeRef> graph = graph_of(root);
   for (std::size_t k = graph.size(); k-- > 0;) {
@@ -34,18 +34,21 @@ std::string to_dot(const Tensor& root, const DotOptions& opts) {
                          n.op);
     edges += fmt::format("  op{} -> t{};\n", n.seq, n.output_id);
     for (std::size_t j = 0; j < n.inputs.size(); ++j) {
-      const Tensor& in = n.inputs[j];
-      if (!in.defined()) continue;
+      const InputRef& in = n.inputs[j];
+      if (in.id == 0) continue;
       if (opts.backward_only && !n.needs_grad[j]) continue;
-      tensor_node(in.id(), in.shape(), in.dtype(), in.is_leaf() && in.requires_grad());
-      edges += fmt::format("  t{} -> op{}{};\n", in.id(), n.seq,
-                           in.requires_grad() ? "" : " [style=dashed]");
+      tensor_node(in.id, in.shape, in.dtype, in.creator_seq == 0 && in.requires_grad);
+      edges += fmt::format("  t{} -> op{}{};\n", in.id, n.seq,
+                           in.requires_grad ? "" : " [style=dashed]");
     }
     if (!opts.show_saved) continue;
     const TapeEntry& e = tape()[n.index];
     for (std::size_t s = 0; s < n.saved.size() && s < e.saved.size(); ++s) {
       const SavedTensorInfo& info = n.saved[s];
-      auto [it, fresh] = notes.emplace(e.saved[s].storage.get(), notes.size());
+      // A packed storage that is gone since gets a note of its own.
+      const std::shared_ptr<Storage> st = e.saved[s].watch.lock();
+      const void* key = st ? static_cast<const void*>(st.get()) : &e.saved[s];
+      auto [it, fresh] = notes.emplace(key, notes.size());
       if (fresh)
         nodes += fmt::format(
             "  s{} [label=\"saved #{}\\n{} {}\\n{} bytes\", shape=note, fontsize=10, "

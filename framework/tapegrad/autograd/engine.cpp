@@ -4,7 +4,9 @@
 // output is), and checks that every reached non-leaf tensor still has its producing entry on
 // the tape: otherwise an earlier backward consumed it, and we say so before computing anything.
 // Pass 2 runs the reached entries' backward functions in reverse order, summing gradients per
-// tensor. Gradients in flight live in TensorImpl::bw_grad, stamped with this pass's epoch.
+// tensor. Gradients in flight live in GradSlot::bw_grad (autograd/grad_slot.hpp), stamped with
+// this pass's epoch: a slot outlives its tensor while an entry needs it, so an intermediate the
+// forward pass freed still passes its gradient on.
 #include "tapegrad/autograd/engine.hpp"
 
 #include <fmt/format.h>
@@ -25,7 +27,7 @@ thread_local std::uint64_t g_epoch = 0;
 
 // Reentrancy. A backward function may run a nested pass (tg::checkpoint's recomputation does),
 // which must not disturb the passes it runs inside:
-//  - a tensor both passes touch (a parameter) keeps the enclosing pass's scratch: Scratch saves
+//  - a slot both passes touch (a parameter's) keeps the enclosing pass's scratch: Scratch saves
 //    it on touch and puts it back on release (outside any pass that state is empty, so a
 //    non-nested pass behaves as before);
 //  - the enclosing passes address entries [0, g_frozen) by index, so a nested pass does not
@@ -34,20 +36,21 @@ thread_local std::uint64_t g_epoch = 0;
 thread_local std::size_t g_frozen = 0;
 thread_local std::vector<std::uint64_t> g_deferred;  // seqs, erased by an enclosing pass
 
-// Clears per-pass scratch on every exit path, exceptions included. Holds the touched tensors
-// alive until then: consuming the tape may free intermediates.
+// Clears per-pass scratch on every exit path, exceptions included. Holds the touched slots alive
+// until then: consuming the tape may free intermediates.
+using SlotPtr = std::shared_ptr<autograd::GradSlot>;
 struct Scratch {
   struct Prev {
     std::shared_ptr<TensorImpl> grad;
     std::uint64_t epoch;
     bool found;
   };
-  std::vector<std::shared_ptr<TensorImpl>> touched;
+  std::vector<SlotPtr> touched;
   std::vector<Prev> prev;
   ~Scratch() { release(); }
   void release() {
     for (std::size_t i = 0; i < touched.size(); ++i) {
-      TensorImpl* t = touched[i].get();
+      autograd::GradSlot* t = touched[i].get();
       t->bw_grad = std::move(prev[i].grad);
       t->bw_epoch = prev[i].epoch;
       t->bw_found = prev[i].found;
@@ -55,7 +58,7 @@ struct Scratch {
     touched.clear();
     prev.clear();
   }
-  void touch(const std::shared_ptr<TensorImpl>& t, std::uint64_t epoch) {
+  void touch(const SlotPtr& t, std::uint64_t epoch) {
     if (t->bw_epoch == epoch) return;
     prev.push_back({std::move(t->bw_grad), t->bw_epoch, t->bw_found});
     t->bw_epoch = epoch;
@@ -65,7 +68,7 @@ struct Scratch {
   }
 };
 
-void accumulate(TensorImpl* t, const Tensor& g) {
+void accumulate(autograd::GradSlot* t, const Tensor& g) {
   if (!t->bw_grad) {
     t->bw_grad = g.impl_ptr();
   } else {
@@ -73,13 +76,24 @@ void accumulate(TensorImpl* t, const Tensor& g) {
   }
 }
 
-Tensor fit_to(const Tensor& g, const Tensor& input, const char* op) {
-  if (g.shape() == input.shape()) return g.dtype() == input.dtype() ? g : g.to(input.dtype());
-  Tensor r = sum_to(g, input.shape());
-  if (r.shape() != input.shape())
+Tensor fit_to(const Tensor& g, const autograd::GradSlot& input, const char* op) {
+  if (g.shape() == input.shape) return g.dtype() == input.dtype ? g : g.to(input.dtype);
+  Tensor r = sum_to(g, input.shape);
+  if (r.shape() != input.shape)
     fail("backward of '{}': gradient of shape {} does not fit input of shape {}", op,
-         shape_str(g.shape()), shape_str(input.shape()));
-  return r.dtype() == input.dtype() ? r : r.to(input.dtype());
+         shape_str(g.shape()), shape_str(input.shape));
+  return r.dtype() == input.dtype ? r : r.to(input.dtype);
+}
+
+// A scalar leaf that requires grad: what a fused kernel's gradient records as its input, so that
+// differentiating it reaches the entry that refuses.
+Tensor refusal_anchor() {
+  thread_local Tensor anchor = [] {
+    Tensor t = Tensor::empty({});
+    t.requires_grad_();
+    return t;
+  }();
+  return anchor;
 }
 
 TensorList run_backward(const TensorList& outputs, const TensorList& grad_outputs,
@@ -134,9 +148,10 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
             caller, i, shape_str(o.shape()));
       seed = ones(o.shape(), o.dtype());
     }
-    scratch.touch(o.impl_ptr(), epoch);
+    const SlotPtr& slot = autograd::slot_of(o.impl_ptr());
+    scratch.touch(slot, epoch);
     NoGradGuard ng;
-    accumulate(o.impl(), seed);
+    accumulate(slot.get(), seed);
   }
 
   // Pass 1: reachability and the consumed-tape check.
@@ -151,7 +166,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     active[i] = 1;
     out->bw_found = true;
     for (std::size_t j = 0; j < e.inputs.size(); ++j)
-      if (e.needs_grad[j]) scratch.touch(e.inputs[j].impl_ptr(), epoch);
+      if (e.needs_grad[j]) scratch.touch(e.inputs[j].slot, epoch);
   }
   for (const auto& t : scratch.touched)
     if (t->creator_seq != 0 && !t->bw_found)
@@ -161,11 +176,11 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
           "backward if you need to backpropagate through the same graph twice",
           caller, t->id, shape_str(t->shape));
 
-  std::vector<TensorImpl*> wanted;
+  std::vector<const autograd::GradSlot*> wanted;
   if (inputs)
-    for (const Tensor& in : *inputs) wanted.push_back(in.impl());
-  auto is_wanted = [&](TensorImpl* t) {
-    for (TensorImpl* w : wanted)
+    for (const Tensor& in : *inputs) wanted.push_back(autograd::slot_of(in.impl_ptr()).get());
+  auto is_wanted = [&](const autograd::GradSlot* t) {
+    for (const autograd::GradSlot* w : wanted)
       if (w == t) return true;
     return false;
   };
@@ -175,20 +190,22 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
   // and the function itself is moved out while it runs.
   for (std::size_t i = n; i-- > 0;) {
     if (!active[i]) continue;
-    std::shared_ptr<TensorImpl> out = entries[i].output.lock();
+    SlotPtr out = entries[i].output.lock();
     if (!out || !out->bw_grad) continue;
     const char* name = entries[i].name;
     if (!entries[i].backward)
       fail("{}: the tape entry of '{}' has no backward function any more (released)", caller, name);
-    for (const auto& s : entries[i].saved)
-      if (s.storage->version != s.version)
+    for (const auto& s : entries[i].saved) {
+      const std::shared_ptr<Storage> st = s.watch.lock();
+      if (st && st->version != s.version)
         fail(
             "{}: a tensor saved by '{}' for its backward (its {}) was modified in place after the "
             "op ran (version {} -> {}); the gradient would be wrong. Use an out-of-place op or "
             "clone() before modifying",
             caller, name, s.input < 0 ? std::string("output") : fmt::format("input {}", s.input),
-            s.version, s.storage->version);
-    const TensorList inputs_i = entries[i].inputs;
+            s.version, st->version);
+    }
+    const std::vector<Edge> inputs_i = entries[i].inputs;
     const std::vector<char> needs = entries[i].needs_grad;
     const bool fused = entries[i].fused;
     BackwardFn fn = std::move(entries[i].backward);
@@ -211,9 +228,10 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
       if (out->hooks)
         out->bw_grad = autograd::run_grad_hooks(out.get(), Tensor(out->bw_grad)).impl_ptr();
       Tensor gout(out->bw_grad);
-      // The output as the backward reads it: through the unpack hook if it was packed.
-      Tensor out_t =
-          entries[i].saved_output.defined() ? entries[i].saved_output.get() : Tensor(out);
+      // The output as the backward reads it: through the unpack hook if it was packed. (Its
+      // consumers hold it when the op saves it; otherwise it may be gone, and undefined here.)
+      Tensor out_t = entries[i].saved_output.defined() ? entries[i].saved_output.get()
+                                                       : Tensor(out->tensor.lock());
       TensorList grads;
       if (!autograd::observing()) {
         grads = fn(gout, out_t);
@@ -232,8 +250,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
         // The fused kernel's result has no history; make any attempt to differentiate it fail.
         for (Tensor& g : grads) {
           if (!g.defined()) continue;
-          TensorList deps{gout};
-          for (const Tensor& in : inputs_i) deps.push_back(in);
+          TensorList deps{gout, refusal_anchor()};
           g = g.detach();
           autograd::record("fused_backward", deps, g, {},
                            [name](const Tensor&, const Tensor&) -> TensorList {
@@ -246,36 +263,41 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
       }
       for (std::size_t j = 0; j < inputs_i.size(); ++j) {
         if (!needs[j] || !grads[j].defined()) continue;
-        accumulate(inputs_i[j].impl(), fit_to(grads[j], inputs_i[j], name));
+        accumulate(inputs_i[j].slot.get(), fit_to(grads[j], *inputs_i[j].slot, name));
       }
     }
     // Free the intermediate gradient as soon as it has been used.
-    if (!out->retains_grad && !is_wanted(out.get())) out->bw_grad.reset();
+    const std::shared_ptr<TensorImpl> out_tensor = out->tensor.lock();
+    if (!(out_tensor && out_tensor->retains_grad) && !is_wanted(out.get())) out->bw_grad.reset();
   }
 
   // A leaf's gradient is complete once every entry has run: its hooks see it now.
-  auto leaf_hooks = [&](const std::shared_ptr<TensorImpl>& t) {
+  auto leaf_hooks = [&](autograd::GradSlot* t) {
     if (!t->hooks || t->creator_seq != 0 || !t->bw_grad) return;
     std::optional<NoGradGuard> ng;
     if (!create_graph) ng.emplace();
-    t->bw_grad = autograd::run_grad_hooks(t.get(), Tensor(t->bw_grad)).impl_ptr();
+    t->bw_grad = autograd::run_grad_hooks(t, Tensor(t->bw_grad)).impl_ptr();
   };
 
   // Leaves (and retain_grad tensors) receive their gradients.
   if (accumulate_leaves) {
-    for (const auto& t : scratch.touched) {
-      if (!t->bw_grad || !t->requires_grad) continue;
-      if (t->creator_seq != 0 && !t->retains_grad) continue;
-      leaf_hooks(t);
-      if (!t->grad && !create_graph && t->bw_grad.use_count() == 1 &&
-          t->bw_grad->storage.use_count() == 1 && !t->bw_grad->requires_grad &&
-          Tensor(t->bw_grad).is_contiguous()) {
+    for (const auto& slot : scratch.touched) {
+      if (!slot->bw_grad) continue;
+      // A leaf is held by the entries that use it; an intermediate only by its user, who alone
+      // can read the grad() that retain_grad() asked for.
+      const std::shared_ptr<TensorImpl> t = slot->tensor.lock();
+      if (!t || !t->requires_grad) continue;
+      if (slot->creator_seq != 0 && !t->retains_grad) continue;
+      leaf_hooks(slot.get());
+      if (!t->grad && !create_graph && slot->bw_grad.use_count() == 1 &&
+          slot->bw_grad->storage.use_count() == 1 && !slot->bw_grad->requires_grad &&
+          Tensor(slot->bw_grad).is_contiguous()) {
         // Nobody else can see this buffer: adopt it rather than copy it (as AccumulateGrad).
-        t->grad = std::move(t->bw_grad);
-        if (t->hooks) autograd::run_post_accumulate_hooks(t);
+        t->grad = std::move(slot->bw_grad);
+        if (slot->hooks) autograd::run_post_accumulate_hooks(t);
         continue;
       }
-      Tensor g(t->bw_grad);
+      Tensor g(slot->bw_grad);
       if (!create_graph) g = g.detach();
       if (!t->grad) {
         t->grad = (create_graph ? g : g.clone()).impl_ptr();
@@ -284,19 +306,19 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
         if (!create_graph) ng.emplace();
         t->grad = add(Tensor(t->grad), g).impl_ptr();
       }
-      if (t->hooks && t->creator_seq == 0) autograd::run_post_accumulate_hooks(t);
+      if (slot->hooks && slot->creator_seq == 0) autograd::run_post_accumulate_hooks(t);
     }
   }
 
   TensorList result;
   if (inputs) {
-    std::vector<const TensorImpl*> hooked;  // a tensor given twice runs its hooks once
+    std::vector<const autograd::GradSlot*> hooked;  // a tensor given twice runs its hooks once
     for (std::size_t k = 0; k < inputs->size(); ++k) {
-      TensorImpl* t = (*inputs)[k].impl();
+      autograd::GradSlot* t = autograd::slot_of((*inputs)[k].impl_ptr()).get();
       if (t->bw_epoch == epoch && t->bw_grad) {
         if (std::find(hooked.begin(), hooked.end(), t) == hooked.end()) {
           hooked.push_back(t);
-          leaf_hooks((*inputs)[k].impl_ptr());
+          leaf_hooks(t);
         }
         result.emplace_back(t->bw_grad);
       } else if (allow_unused) {

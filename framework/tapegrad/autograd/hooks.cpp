@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "tapegrad/autograd/grad_slot.hpp"
+
 namespace tg {
 
 namespace {
@@ -16,9 +18,10 @@ HookHandle remover(const std::shared_ptr<autograd::TensorHooks>& hooks,
   });
 }
 
-autograd::TensorHooks& hooks_of(TensorImpl& t) {
-  if (!t.hooks) t.hooks = std::make_shared<autograd::TensorHooks>();
-  return *t.hooks;
+const std::shared_ptr<autograd::TensorHooks>& hooks_of(const std::shared_ptr<TensorImpl>& t) {
+  const auto& slot = autograd::slot_of(t);
+  if (!slot->hooks) slot->hooks = std::make_shared<autograd::TensorHooks>();
+  return slot->hooks;
 }
 
 }  // namespace
@@ -32,10 +35,10 @@ HookHandle Tensor::register_hook(std::function<std::optional<Tensor>(const Tenso
         "register_hook: tensor #{} (shape {}) does not require grad, so no gradient will ever "
         "reach it; call requires_grad_() on the leaf first",
         t.id, shape_str(t.shape));
-  auto& h = hooks_of(t);
-  const std::uint64_t id = h.next_id++;
-  h.grad.emplace_back(id, std::move(fn));
-  return remover(t.hooks, &autograd::TensorHooks::grad, id);
+  const auto& h = hooks_of(impl_ptr());
+  const std::uint64_t id = h->next_id++;
+  h->grad.emplace_back(id, std::move(fn));
+  return remover(h, &autograd::TensorHooks::grad, id);
 }
 
 HookHandle Tensor::register_post_accumulate_grad_hook(std::function<void(const Tensor&)> fn) const {
@@ -47,15 +50,15 @@ HookHandle Tensor::register_post_accumulate_grad_hook(std::function<void(const T
         "register_post_accumulate_grad_hook: tensor #{} (shape {}) is not a leaf that requires "
         "grad; only leaves accumulate gradients (a parameter, or a tensor after requires_grad_())",
         t.id, shape_str(t.shape));
-  auto& h = hooks_of(t);
-  const std::uint64_t id = h.next_id++;
-  h.post_accumulate.emplace_back(id, std::move(fn));
-  return remover(t.hooks, &autograd::TensorHooks::post_accumulate, id);
+  const auto& h = hooks_of(impl_ptr());
+  const std::uint64_t id = h->next_id++;
+  h->post_accumulate.emplace_back(id, std::move(fn));
+  return remover(h, &autograd::TensorHooks::post_accumulate, id);
 }
 
 namespace autograd {
 
-Tensor run_grad_hooks(TensorImpl* t, Tensor g) {
+Tensor run_grad_hooks(GradSlot* t, Tensor g) {
   if (!t->hooks || t->hooks->grad.empty()) return g;
   // A copy: a hook may register or remove hooks while it runs.
   const auto hooks = t->hooks->grad;
@@ -76,8 +79,8 @@ Tensor run_grad_hooks(TensorImpl* t, Tensor g) {
 }
 
 void run_post_accumulate_hooks(const std::shared_ptr<TensorImpl>& t) {
-  if (!t->hooks || t->hooks->post_accumulate.empty()) return;
-  const auto hooks = t->hooks->post_accumulate;
+  if (!t->slot || !t->slot->hooks || t->slot->hooks->post_accumulate.empty()) return;
+  const auto hooks = t->slot->hooks->post_accumulate;
   const Tensor leaf(t);
   for (const auto& [id, fn] : hooks) fn(leaf);
 }

@@ -51,9 +51,11 @@ struct TensorHooks {
   std::vector<std::pair<std::uint64_t, PostAccumulateHook>> post_accumulate;
 };
 
-// The gradient g of tensor t after t's gradient hooks (g itself when t has none). A hook's
-// replacement must have g's shape (a tg::Error otherwise).
-Tensor run_grad_hooks(TensorImpl* t, Tensor g);
+struct GradSlot;  // autograd/grad_slot.hpp
+
+// The gradient g of the tensor with slot t after its gradient hooks (g itself when it has none).
+// A hook's replacement must have g's shape (a tg::Error otherwise).
+Tensor run_grad_hooks(GradSlot* t, Tensor g);
 // Calls t's post-accumulate-grad hooks, with t as argument.
 void run_post_accumulate_hooks(const std::shared_ptr<TensorImpl>& t);
 

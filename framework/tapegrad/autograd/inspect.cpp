@@ -34,18 +34,21 @@ SavedTensorInfo saved_info(const TapeEntry& e, std::size_t index, const TapeEntr
     r.shape = e.output_shape;
     r.dtype = e.output_dtype;
   } else {
-    const Tensor& in = e.inputs[static_cast<std::size_t>(s.input)];
+    const Edge& in = e.inputs[static_cast<std::size_t>(s.input)];
     r.tensor_id = in.id();
     r.shape = in.shape();
     r.dtype = in.dtype();
   }
-  r.bytes = s.storage->nbytes;
-  // saved_count counts one per saving, so an entry that saved a storage twice (mul(h, h)) is
+  r.packed = s.storage == nullptr;
+  const std::shared_ptr<Storage> st = s.watch.lock();
+  if (!st) return r;  // packed, and freed since
+  r.bytes = s.storage ? st->nbytes : 0;
+  // held_count counts one per saving, so an entry that saved a storage twice (mul(h, h)) is
   // not "shared" unless some other entry saved it too.
   std::int64_t own = 0;
-  for (const auto& o : e.saved) own += o.storage == s.storage;
-  r.shared = s.storage->saved_count > own;
-  r.modified = s.storage->version != s.version;
+  for (const auto& o : e.saved) own += o.storage && o.storage == s.storage;
+  r.shared = s.storage && st->held_count > own;
+  r.modified = st->version != s.version;
   return r;
 }
 
@@ -54,13 +57,24 @@ NodeRef make_node(const TapeEntry& e, std::size_t index) {
   n.index = index;
   n.seq = e.seq;
   n.op = e.name;
-  n.inputs = e.inputs;
+  n.inputs.resize(e.inputs.size());
+  for (std::size_t j = 0; j < e.inputs.size(); ++j) {
+    const Edge& in = e.inputs[j];
+    if (!in.defined()) continue;
+    InputRef& r = n.inputs[j];
+    r.id = in.id();
+    r.shape = in.shape();
+    r.dtype = in.dtype();
+    r.creator_seq = in.creator_seq();
+    r.requires_grad = e.needs_grad[j] != 0;
+    r.tensor = in.tensor();
+  }
   n.needs_grad.assign(e.needs_grad.begin(), e.needs_grad.end());
   for (const auto& s : e.saved) n.saved.push_back(saved_info(e, index, s));
   n.output_id = e.output_id;
   n.output_shape = e.output_shape;
   n.output_dtype = e.output_dtype;
-  if (auto out = e.output.lock()) n.output = Tensor(std::move(out));
+  if (auto out = e.output.lock()) n.output = Tensor(out->tensor.lock());
   n.fused = e.fused;
   return n;
 }
@@ -79,9 +93,9 @@ std::vector<std::size_t> ancestor_indices(const Tape& tp, const Tensor& root) {
     const TapeEntry* e = find_entry(tp, seq, index);
     if (!e) continue;  // consumed or cleared: the walk stops there
     found.push_back(index);
-    for (const Tensor& in : e->inputs) {
+    for (const Edge& in : e->inputs) {
       if (!in.defined()) continue;
-      const std::uint64_t s = in.impl()->creator_seq;
+      const std::uint64_t s = in.creator_seq();
       if (s != 0 && seen.insert(s).second) todo.push_back(s);
     }
   }
@@ -115,7 +129,7 @@ std::size_t saved_bytes() {
   std::size_t total = 0;
   for (const TapeEntry& e : tp.entries())
     for (const auto& s : e.saved)
-      if (seen.insert(s.storage.get()).second) total += s.storage->nbytes;
+      if (s.storage && seen.insert(s.storage.get()).second) total += s.storage->nbytes;
   return total;
 }
 
@@ -142,6 +156,7 @@ std::string saved_tensors_table() {
   for (std::size_t k = 0; k < rows.size(); ++k) {
     const auto& r = rows[k];
     std::string notes;
+    if (r.packed) notes = "packed";
     if (r.shared) notes = "shared";
     if (r.modified) notes += notes.empty() ? "modified" : ", modified";
     const std::string line =
@@ -167,7 +182,11 @@ std::optional<NodeRef> creator(const Tensor& t) {
 std::vector<std::optional<NodeRef>> next(const NodeRef& n) {
   std::vector<std::optional<NodeRef>> out;
   out.reserve(n.inputs.size());
-  for (const Tensor& in : n.inputs) out.push_back(in.defined() ? creator(in) : std::nullopt);
+  for (const InputRef& in : n.inputs) {
+    std::size_t index = 0;
+    const TapeEntry* e = find_entry(tape(), in.creator_seq, index);
+    out.push_back(e ? std::optional<NodeRef>(make_node(*e, index)) : std::nullopt);
+  }
   return out;
 }
 

@@ -38,6 +38,9 @@ struct SavedTensorInfo {
   bool shared = false;
   // The storage was changed in place after it was saved: backward through this entry will fail.
   bool modified = false;
+  // Saved-tensor hooks packed it (autograd/saved.hpp): the tape does not hold the storage (bytes
+  // is 0); what the pack hook returned holds what the backward needs.
+  bool packed = false;
 };
 
 // Every tensor saved by the entries on this thread's tape, in tape order (within an entry: the
@@ -53,19 +56,33 @@ std::size_t saved_bytes();
 // sum over rows and the distinct bytes (saved_bytes()).
 std::string saved_tensors_table();
 
+// One input of a tape entry.
+struct InputRef {
+  std::uint64_t id = 0;  // #id, as the tape printer shows it
+  Shape shape;
+  DType dtype = DType::Float32;
+  std::uint64_t creator_seq = 0;  // the entry that produced it; 0 for a leaf
+  bool requires_grad = false;
+  // The tensor, while it exists. The tape holds leaves, tensors that need no gradient, and
+  // outputs whose producer's backward reads them; an intermediate that only passes a gradient on
+  // is freed by the forward pass when nothing else holds it, and is undefined here then.
+  Tensor tensor;
+};
+
 // One tape entry, as seen from the tensor it produced: a copy, valid after the tape changes.
 struct NodeRef {
   std::size_t index = 0;  // position on the tape when this was made (backward and prune move it)
   std::uint64_t seq = 0;  // stable identity: the creator_seq of the output
   const char* op = "";
-  std::vector<Tensor> inputs;    // a TensorList
+  std::vector<InputRef> inputs;  // undefined inputs have id 0
   std::vector<bool> needs_grad;  // per input: a gradient flows to it
   std::vector<SavedTensorInfo> saved;
   std::uint64_t output_id = 0;
   Shape output_shape;
   DType output_dtype = DType::Float32;
-  // The output itself; undefined when nothing holds it any more (the entry is dead and the next
-  // prune removes it). Holding a NodeRef keeps the output alive.
+  // The output itself; undefined once it is freed (as an InputRef's tensor: when only the graph
+  // refers to it, or the entry is dead and the next prune removes it). Holding a NodeRef keeps
+  // the output alive.
   Tensor output;
   bool fused = false;  // the backward is a fused kernel: no double backward through it
 };

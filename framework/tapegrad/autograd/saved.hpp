@@ -24,9 +24,11 @@
 // tensor saved under hooks is refused when the unpacked tensor is not the one that was packed:
 // its history is gone.
 //
-// Memory: the tape keeps each entry's inputs (the edges gradients flow along) and the storages
-// it saved (to refuse a backward through a tensor modified in place), so packing does not by
-// itself release memory; it decides what the backward computes with.
+// Memory: what was packed is not held by the tape. Its edges keep an intermediate's gradient slot
+// (autograd/grad_slot.hpp), not the tensor, and its in-place check watches the storage without
+// holding it; so a pack hook that moves the data elsewhere (a file, a smaller dtype) frees the
+// tensor once the forward pass drops it. The in-place check still refuses to modify a packed
+// storage while it exists.
 #include <any>
 #include <functional>
 #include <memory>

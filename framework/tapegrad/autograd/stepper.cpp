@@ -88,8 +88,8 @@ void BackwardStepper::backward_end(const TapeEntry& e, std::size_t index, const 
   {
     NoGradGuard no_grad;  // the sums are for printing, never part of a graph
     for (std::size_t i = 0; i < e.inputs.size() && i < grads.size(); ++i) {
-      const Tensor& in = e.inputs[i];
-      if (!grads[i].defined() || !e.needs_grad[i] || !in.is_leaf()) continue;
+      const Edge& in = e.inputs[i];
+      if (!grads[i].defined() || !e.needs_grad[i] || in.slot->creator_seq != 0) continue;
       const Tensor g = sum_to(grads[i], in.shape()).detach();
       auto it = running_.begin();
       while (it != running_.end() && it->first != in.id()) ++it;
@@ -115,7 +115,8 @@ void BackwardStepper::backward_end(const TapeEntry& e, std::size_t index, const 
 void BackwardStepper::print(const BackwardStep& s, const TapeEntry& e) {
   std::string ins;
   for (std::size_t i = 0; i < e.inputs.size(); ++i)
-    ins += fmt::format("{}{}", i ? ", " : "", label(e.inputs[i].id()));
+    ins += fmt::format("{}{}", i ? ", " : "",
+                       e.inputs[i].defined() ? label(e.inputs[i].id()) : std::string("-"));
   fmt::print(opt_.out, "step {}: tape[{}] {}({}) -> {}", in_pass_step_, s.index, s.op, ins,
              label(e.output_id));
   if (e.loc.line() != 0) {
@@ -127,7 +128,7 @@ void BackwardStepper::print(const BackwardStep& s, const TapeEntry& e) {
   fmt::print(opt_.out, "\n  gradient arriving for {}: {}\n", label(e.output_id),
              values(s.grad_out));
   for (std::size_t i = 0; i < e.inputs.size(); ++i) {
-    const std::string who = label(e.inputs[i].id());
+    const std::string who = e.inputs[i].defined() ? label(e.inputs[i].id()) : std::string("-");
     if (!e.needs_grad[i])
       fmt::print(opt_.out, "  input {} ({}) needs no gradient\n", i, who);
     else

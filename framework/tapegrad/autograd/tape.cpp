@@ -16,16 +16,21 @@ Tape::~Tape() {
   clear();
 }
 
-void Tape::save(TapeEntry& e, const std::shared_ptr<Storage>& st, int input) {
-  if (st->saved_count++ == 0) saved_bytes_ += st->nbytes;
-  e.saved.push_back({st, st->version, input});
+void Tape::save(TapeEntry& e, const std::shared_ptr<Storage>& st, int input, bool held) {
+  ++st->saved_count;
+  if (held && st->held_count++ == 0) saved_bytes_ += st->nbytes;
+  e.saved.push_back({held ? st : nullptr, st, st->version, input});
 }
 
 void Tape::release(TapeEntry& e) {
   if (autograd::observing() && e.backward && !dying_)
     for (autograd::Observer* o : autograd::observers()) o->released(e);
-  for (auto& s : e.saved)
-    if (--s.storage->saved_count == 0) saved_bytes_ -= s.storage->nbytes;
+  for (auto& s : e.saved) {
+    const std::shared_ptr<Storage> st = s.watch.lock();
+    if (!st) continue;  // packed, and freed since: nothing to count down
+    --st->saved_count;
+    if (s.storage && --st->held_count == 0) saved_bytes_ -= st->nbytes;
+  }
   e.saved.clear();
   e.backward = nullptr;
   e.inputs.clear();
@@ -80,8 +85,12 @@ std::string Tape::to_string() const {
     const TapeEntry& e = entries_[i];
     std::string ins;
     for (std::size_t j = 0; j < e.inputs.size(); ++j) {
-      const Tensor& t = e.inputs[j];
+      const Edge& t = e.inputs[j];
       if (j) ins += ", ";
+      if (!t.defined()) {
+        ins += "-";
+        continue;
+      }
       ins += fmt::format("#{}{}{}", t.id(), shape_str(t.shape()), e.needs_grad[j] ? "" : "(const)");
     }
     s += fmt::format("  [{:>3}] {:<14} ({}) -> #{}{}{}\n", i, e.name, ins, e.output_id,
@@ -91,6 +100,19 @@ std::string Tape::to_string() const {
 }
 
 namespace autograd {
+
+const std::shared_ptr<GradSlot>& slot_of(const std::shared_ptr<TensorImpl>& t) {
+  if (!t->slot) {
+    auto s = std::make_shared<GradSlot>();
+    s->id = t->id;
+    s->shape = t->shape;
+    s->dtype = t->dtype;
+    s->creator_seq = t->creator_seq;
+    s->tensor = t;
+    t->slot = std::move(s);
+  }
+  return t->slot;
+}
 
 bool should_record(const Tensor* inputs, std::size_t n) {
   if (!is_grad_enabled()) return false;
@@ -106,27 +128,44 @@ void record_entry(const char* name, TensorList inputs, const Tensor& out, const 
   TapeEntry e;
   e.seq = tp.next_seq();
   e.name = name;
+  // Under saved-tensor hooks the backward reads what the pack hook returned, so the tape holds
+  // neither the saved storages nor the output for it.
+  const bool packing = autograd::saved_tensor_hooks_active();
   e.needs_grad.resize(inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i)
     e.needs_grad[i] = inputs[i].defined() && inputs[i].requires_grad();
   for (std::size_t i = 0; i < inputs.size() && i < 64; ++i) {
     if (!(opts.saved_inputs >> i & 1) || !inputs[i].defined()) continue;
-    tp.save(e, inputs[i].storage(), static_cast<int>(i));
+    tp.save(e, inputs[i].storage(), static_cast<int>(i), !packing);
   }
-  if (opts.saves_output) tp.save(e, out.storage(), -1);
-  if (autograd::saved_tensor_hooks_active()) {
+  if (opts.saves_output) tp.save(e, out.storage(), -1, !packing);
+  if (packing) {
     autograd::SavedTensor::pack_pending();
     if (opts.saves_output) e.saved_output = autograd::SavedTensor::packed_now(out);
   }
-  e.inputs = std::move(inputs);
-  e.output = out.impl_ptr();
+  e.inputs.resize(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].defined()) continue;
+    Edge& edge = e.inputs[i];
+    if (!e.needs_grad[i]) {  // a constant: no gradient goes to it, so no slot
+      edge.held = inputs[i].impl_ptr();
+      continue;
+    }
+    edge.slot = autograd::slot_of(inputs[i].impl_ptr());
+    if (inputs[i].impl()->creator_seq == 0 || edge.slot->keep_tensor)
+      edge.held = inputs[i].impl_ptr();
+  }
+  out.impl()->requires_grad = true;
+  out.impl()->creator_seq = e.seq;
+  const std::shared_ptr<autograd::GradSlot>& out_slot = autograd::slot_of(out.impl_ptr());
+  out_slot->creator_seq = e.seq;
+  out_slot->keep_tensor = opts.saves_output && !packing;
+  e.output = out_slot;
   e.output_id = out.id();
   e.output_shape = out.shape();
   e.output_dtype = out.dtype();
   e.fused = opts.fused;
   e.backward = std::move(fn);
-  out.impl()->requires_grad = true;
-  out.impl()->creator_seq = e.seq;
   if (!autograd::observing()) {
     tp.push(std::move(e));
     return;

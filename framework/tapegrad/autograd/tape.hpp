@@ -4,11 +4,12 @@
 // so backward is a reverse loop over the list (autograd/engine.cpp): no graph search, no
 // recursion.
 //
-// Ownership: an entry holds its inputs (they are where gradients go) and whatever its backward
-// closure captured, but holds its output only weakly. When a user drops the last handle to the
-// end of a graph (a loss never backpropagated, say), its entries can never receive a gradient;
-// prune() removes them, walking backwards so that a whole dead chain goes in one pass. The tape
-// prunes itself whenever it has doubled in size since the last prune.
+// Ownership: an entry holds an edge per input: the input's GradSlot (autograd/grad_slot.hpp,
+// where its gradient is summed) and, when needed, the input tensor itself (see Edge). It holds
+// whatever its backward closure captured, and its output's slot only weakly. When a user drops
+// the last handle to the end of a graph (a loss never backpropagated, say), its entries can never
+// receive a gradient; prune() removes them, walking backwards so that a whole dead chain goes in
+// one pass. The tape prunes itself whenever it has doubled in size since the last prune.
 #include <cstdint>
 #include <memory>
 #include <source_location>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "tapegrad/autograd/backward_fn.hpp"
+#include "tapegrad/autograd/grad_slot.hpp"
 #include "tapegrad/autograd/grad_mode.hpp"
 #include "tapegrad/autograd/saved.hpp"
 #include "tapegrad/core/tensor.hpp"
@@ -40,17 +42,41 @@ struct RecordOptions {
   bool fused = false;
 };
 
+// One input of a tape entry.
+struct Edge {
+  // Where the input's gradient goes: set for an input that requires grad.
+  std::shared_ptr<autograd::GradSlot> slot;
+  // The input itself, held when it is a leaf (its grad() receives the gradient), needs no
+  // gradient, or is an output whose producer's backward reads it. An intermediate that only
+  // passes a gradient on is not held: the forward pass frees it when nothing else uses it.
+  std::shared_ptr<TensorImpl> held;
+
+  bool defined() const { return slot != nullptr || held != nullptr; }
+  // The input while it exists (held, or still referenced elsewhere); undefined once freed.
+  Tensor tensor() const {
+    return held ? Tensor(held) : slot ? Tensor(slot->tensor.lock()) : Tensor();
+  }
+  std::uint64_t id() const { return held ? held->id : slot->id; }
+  const Shape& shape() const { return held ? held->shape : slot->shape; }
+  DType dtype() const { return held ? held->dtype : slot->dtype; }
+  std::uint64_t creator_seq() const { return slot ? slot->creator_seq : held->creator_seq; }
+};
+
 struct TapeEntry {
   std::uint64_t seq = 0;
   const char* name = "";
-  TensorList inputs;
+  std::vector<Edge> inputs;
   std::vector<char> needs_grad;  // per input: requires grad
-  std::weak_ptr<TensorImpl> output;
+  std::weak_ptr<autograd::GradSlot> output;
   std::uint64_t output_id = 0;
   Shape output_shape;
   DType output_dtype = DType::Float32;
   struct Saved {
+    // The storage, held while the backward reads the saved tensor itself; null when saved-tensor
+    // hooks packed it (what the pack hook returned holds what the backward needs).
     std::shared_ptr<Storage> storage;
+    // The storage, held or not, for the in-place checks.
+    std::weak_ptr<Storage> watch;
     std::uint64_t version;
     int input;  // -1: the output
   };
@@ -91,8 +117,9 @@ class Tape {
   // --- used by ops (via record) and by the engine
   std::vector<TapeEntry>& mutable_entries() { return entries_; }
   void push(TapeEntry&& e);
-  // Adds a saved tensor's storage to e (counted in saved_bytes() once per distinct storage).
-  void save(TapeEntry& e, const std::shared_ptr<Storage>& st, int input);
+  // Adds a saved tensor's storage to e; held (and counted in saved_bytes() once per distinct
+  // storage) unless it was packed by saved-tensor hooks.
+  void save(TapeEntry& e, const std::shared_ptr<Storage>& st, int input, bool held);
   // Removes the entries whose flag is set, releasing what they saved.
   void erase_marked(const std::vector<char>& marked);
   std::uint64_t next_seq() { return ++seq_; }

@@ -10,12 +10,14 @@ namespace tg {
 // `version` counts in-place writes; the tape records it for every tensor an op saves, and the
 // backward pass refuses to run with a saved tensor whose version moved. `saved_count` is how many
 // live tape entries saved a tensor on this storage: in-place ops refuse to write while it is
-// non-zero, so the mistake is reported where it is made rather than at backward().
+// non-zero, so the mistake is reported where it is made rather than at backward(). `held_count`
+// is how many of those savings keep the storage alive (not those packed by saved-tensor hooks).
 struct Storage {
   void* data = nullptr;
   std::size_t nbytes = 0;
   std::uint64_t version = 0;
   std::int64_t saved_count = 0;
+  std::int64_t held_count = 0;
 
   explicit Storage(std::size_t nbytes);
   ~Storage();

@@ -81,6 +81,9 @@ Tensor& Tensor::requires_grad_(bool on) {
         "leaf, then requires_grad_()",
         t.id);
   t.requires_grad = on;
+  // The slot now, while one thread owns the leaf: the tape's edges share it from then on, and
+  // several threads may record ops that read one parameter.
+  if (on) autograd::slot_of(impl_);
   return *this;
 }
 
@@ -135,7 +138,7 @@ void Tensor::prepare_inplace(const char* op) const {
       const Tape& tp = tape();
       for (std::size_t i = 0; i < tp.size(); ++i)
         for (const auto& sv : tp[i].saved)
-          if (sv.storage == t.storage)
+          if (sv.watch.lock() == t.storage)
             who += fmt::format("{}'{}' (entry {})", who.empty() ? "" : ", ", tp[i].name, i);
       fail(
           "{}: tensor #{} (shape {}) is saved by {} for a backward pass that has not run yet; "

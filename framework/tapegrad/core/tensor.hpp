@@ -18,7 +18,7 @@
 namespace tg {
 
 namespace autograd {
-struct TensorHooks;  // autograd/hooks.hpp
+struct GradSlot;  // autograd/grad_slot.hpp
 }
 class HookHandle;  // autograd/hooks.hpp
 
@@ -35,14 +35,9 @@ struct TensorImpl {
   // Sequence number of the tape entry that produced this tensor; 0 for a leaf.
   std::uint64_t creator_seq = 0;
   std::shared_ptr<TensorImpl> grad;
-  // Gradient hooks (register_hook, register_post_accumulate_grad_hook); null when there are none,
-  // so a backward pass pays one test per tensor for them.
-  std::shared_ptr<autograd::TensorHooks> hooks;
-
-  // Scratch used only while a backward pass runs (see autograd/engine.cpp).
-  std::uint64_t bw_epoch = 0;
-  bool bw_found = false;
-  std::shared_ptr<TensorImpl> bw_grad;
+  // The tensor's place in the autograd graph (its gradient hooks, and where backward sums its
+  // gradient); made when an op records the tensor or a hook is registered on it.
+  std::shared_ptr<autograd::GradSlot> slot;
 
   TensorImpl();
 };

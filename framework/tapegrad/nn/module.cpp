@@ -483,7 +483,7 @@ SavedColumn forward_measuring_saved(Module& model, const Tensor& x,
       auto it = by_seq.find(q);
       if (it == by_seq.end()) continue;  // pruned: its output was dropped, nothing will use it
       for (const auto& sv : it->second->saved)
-        if (seen.insert(sv.storage.get()).second) n += sv.storage->nbytes;
+        if (sv.storage && seen.insert(sv.storage.get()).second) n += sv.storage->nbytes;
     }
     return n;
   };
