@@ -5,6 +5,11 @@
 #                                     find_package(tapegrad CONFIG) gives tapegrad::tapegrad and
 #                                     tapegrad::models with their usage requirements
 #   P/lib/pkgconfig/tapegrad.pc       for builds without CMake
+#   P/bin/tapegrad, P/share/bash-completion/completions/tapegrad
+#                                     the command and its completion (their rules are in
+#                                     tools/CMakeLists.txt, beside the target)
+# The library's files are the install component "dev", the command's "tools": cmake/package.cmake
+# makes a Debian package of each (libtapegrad-dev, tapegrad).
 #
 # The activations register themselves from static objects that no program refers to by name. In
 # the build tree their objects go into every program that links tapegrad (tapegrad's INTERFACE
@@ -31,15 +36,15 @@ target_include_directories(tapegrad_models
 set_target_properties(tapegrad_models PROPERTIES EXPORT_NAME models)
 
 install(TARGETS tapegrad tapegrad_models tapegrad_activations_archive EXPORT tapegradTargets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/framework/tapegrad
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev FILES_MATCHING PATTERN "*.hpp")
 install(FILES ${PROJECT_SOURCE_DIR}/models/models.hpp
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tapegrad/models)
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tapegrad/models COMPONENT dev)
 
 set(TG_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/tapegrad)
-install(EXPORT tapegradTargets NAMESPACE tapegrad:: DESTINATION ${TG_CMAKE_DIR})
+install(EXPORT tapegradTargets NAMESPACE tapegrad:: DESTINATION ${TG_CMAKE_DIR} COMPONENT dev)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/tapegradConfig.cmake.in
                               ${PROJECT_BINARY_DIR}/tapegradConfig.cmake
                               INSTALL_DESTINATION ${TG_CMAKE_DIR})
@@ -47,7 +52,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/tapegradConfigVersion.cma
                                  COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/tapegradConfig.cmake
               ${PROJECT_BINARY_DIR}/tapegradConfigVersion.cmake
-        DESTINATION ${TG_CMAKE_DIR})
+        DESTINATION ${TG_CMAKE_DIR} COMPONENT dev)
 
 # pkg-config: the same libraries and flags (the compile options of this build, -march included,
 # since the headers' inline code must be compiled as the library was).
@@ -55,4 +60,5 @@ string(JOIN " " TG_PC_CFLAGS ${TG_ARCH_FLAGS} -fopenmp)
 # The prefix relative to the .pc file, so that the tree works wherever it was installed.
 file(RELATIVE_PATH TG_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/tapegrad.pc.in ${PROJECT_BINARY_DIR}/tapegrad.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/tapegrad.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(FILES ${PROJECT_BINARY_DIR}/tapegrad.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
+        COMPONENT dev)

@@ -8,6 +8,8 @@
 //   activations accuracy [--reference tests/activations/reference.txt]
 //   activations docs --out docs/activations.md          (also writes docs/img/act_<name>.svg)
 //   activations docs --out docs/activations.md --check  (exit 1 if the files are stale)
+//
+// The installed command runs this file as `tapegrad activations` (tools/tapegrad).
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
@@ -15,6 +17,7 @@
 #include <sstream>
 
 #include "common/classifier.hpp"
+#include "common/entry.hpp"
 #include "tapegrad/activations/accuracy.hpp"
 #include "tapegrad/activations/activation.hpp"
 #include "tapegrad/tapegrad.hpp"
@@ -489,8 +492,10 @@ int cmd_docs(const fs::path& out, bool check, const std::string& reference) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+TG_EXAMPLE_MAIN(activations) {
+  const std::string program = examples::program_name(argv[0]);
   CLI::App app{"The activation catalogue: list, show, plot, check, docs"};
+  examples::name_errors(app, program);
   app.require_subcommand(1);
 
   auto* list = app.add_subcommand("list", "table of every registered activation");
@@ -550,7 +555,7 @@ int main(int argc, char** argv) {
     if (*accuracy) return cmd_accuracy(reference);
     if (*docs) return cmd_docs(docs_out, docs_check, reference);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "activations: {}\n", e.what());
+    fmt::print(stderr, "{}: {}\n", program, e.what());
     return 2;
   }
   return 0;

@@ -6,6 +6,7 @@
 // when its border is light (Fashion-MNIST items are light on a black background; photos are
 // usually the other way round; --invert / --no-invert decide explicitly), normalised with the
 // training set's mean and std, and the top 3 classes are printed with their probabilities.
+// The installed command runs this file as `tapegrad predict` (tools/tapegrad).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <sstream>
 
 #include "common/classifier.hpp"
+#include "common/entry.hpp"
 #include "tapegrad/data/image.hpp"
 #include "tapegrad/io/checkpoint.hpp"
 #include "tapegrad/io/safetensors.hpp"
@@ -47,8 +49,10 @@ double border_mean(const Tensor& img) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+TG_EXAMPLE_MAIN(predict) {
+  const std::string program = examples::program_name(argv[0]);
   CLI::App app{"Classify images with a tapegrad checkpoint (top-3 classes)"};
+  tg::examples::name_errors(app, program);
   std::string checkpoint;
   std::vector<std::string> images;
   int invert = -1;
@@ -93,13 +97,13 @@ int main(int argc, char** argv) {
         fmt::print("\n");
       } catch (const Error& e) {
         std::fflush(stdout);
-        fmt::print(stderr, "predict: {}: {}\n", path, e.what());
+        fmt::print(stderr, "{}: {}: {}\n", program, path, e.what());
         status = 1;
       }
     }
     return status;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "predict: {}\n", e.what());
+    fmt::print(stderr, "{}: {}\n", program, e.what());
     return 1;
   }
 }

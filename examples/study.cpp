@@ -10,6 +10,7 @@
 // Results go to st/results.sqlite as they are produced. Running `study run` again on the same
 // directory continues an interrupted study: finished runs are kept, a half-finished one restarts
 // from its last checkpoint. docs/study.md describes the design, the database and the report.
+// The installed command runs this file as `tapegrad study` (tools/tapegrad).
 #include <bit>
 #include <cmath>
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include <fmt/ranges.h>
 
 #include "common/classifier.hpp"
+#include "common/entry.hpp"
 #include "tapegrad/study/report.hpp"
 #include "tapegrad/study/runner.hpp"
 #include "tapegrad/train/runlog.hpp"
@@ -159,8 +161,10 @@ void status(const std::string& dir) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+TG_EXAMPLE_MAIN(study) {
+  const std::string program = tg::examples::program_name(argv[0]);
   CLI::App app{"The activation study: multi-seed paired runs, diagnostics, statistics, a report"};
+  tg::examples::name_errors(app, program);
   app.require_subcommand(1);
 
   // --- run
@@ -336,9 +340,9 @@ int main(int argc, char** argv) {
                o.threads);
     if (o.status.failed > 0)
       fmt::print(
-          "study: `study run --out {} --retry-failed` runs the failed runs again, each from "
+          "study: `{} run --out {} --retry-failed` runs the failed runs again, each from "
           "its last checkpoint\n",
-          out);
+          program, out);
     if (!no_report) {
       tg::study::Store store = tg::study::Store::open(tg::study::results_path(out));
       const tg::study::ReportOptions rep{.baseline = plan.baseline};
@@ -348,7 +352,7 @@ int main(int argc, char** argv) {
     }
     return o.status.failed > 0 ? 1 : 0;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "study: {}\n", e.what());
+    fmt::print(stderr, "{}: {}\n", program, e.what());
     return 1;
   }
 }

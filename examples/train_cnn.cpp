@@ -7,9 +7,12 @@
 // Defaults: LeNet-5, ReLU, He init with the activation's gain, Adam lr 1e-3 with weight decay
 // 1e-4 (L2), batch 64, 3 epochs. Activation parameters get their own optimizer group with no
 // weight decay. --save writes a checkpoint after every epoch; --resume continues one exactly.
+// The installed command runs this file as `tapegrad train-cnn` (tools/tapegrad).
 #include "common/classifier.hpp"
+#include "common/entry.hpp"
 
-int main(int argc, char** argv) {
+TG_EXAMPLE_MAIN(train_cnn) {
+  const std::string program = tg::examples::program_name(argv[0]);
   tg::examples::TrainConfig cfg;
   cfg.model = "lenet5";
   cfg.optimizer = "adam";
@@ -18,12 +21,13 @@ int main(int argc, char** argv) {
   cfg.batch_size = 64;
   cfg.epochs = 3;
   CLI::App app{"Train a CNN on Fashion-MNIST (or MNIST) with a chosen activation"};
+  tg::examples::name_errors(app, program);
   tg::examples::add_train_flags(app, cfg);
   CLI11_PARSE(app, argc, argv);
   try {
-    return tg::examples::run_training(cfg, "train_cnn");
+    return tg::examples::run_training(cfg, program);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "train_cnn: {}\n", e.what());
+    fmt::print(stderr, "{}: {}\n", program, e.what());
     return 1;
   }
 }

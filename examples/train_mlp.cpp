@@ -6,9 +6,12 @@
 //
 // Defaults: ReLU, He init with the activation's gain, SGD lr 0.05 momentum 0.9, batch 128,
 // 5 epochs. Activation parameters get their own optimizer group with no weight decay.
+// The installed command runs this file as `tapegrad train-mlp` (tools/tapegrad).
 #include "common/classifier.hpp"
+#include "common/entry.hpp"
 
-int main(int argc, char** argv) {
+TG_EXAMPLE_MAIN(train_mlp) {
+  const std::string program = tg::examples::program_name(argv[0]);
   tg::examples::TrainConfig cfg;
   cfg.model = "mlp";
   cfg.optimizer = "sgd";
@@ -17,12 +20,13 @@ int main(int argc, char** argv) {
   cfg.batch_size = 128;
   cfg.epochs = 5;
   CLI::App app{"Train an MLP on Fashion-MNIST (or MNIST) with a chosen activation"};
+  tg::examples::name_errors(app, program);
   tg::examples::add_train_flags(app, cfg);
   CLI11_PARSE(app, argc, argv);
   try {
-    return tg::examples::run_training(cfg, "train_mlp");
+    return tg::examples::run_training(cfg, program);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "train_mlp: {}\n", e.what());
+    fmt::print(stderr, "{}: {}\n", program, e.what());
     return 1;
   }
 }

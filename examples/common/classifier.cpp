@@ -89,6 +89,8 @@ std::shared_ptr<nn::Sequential> build_model(const std::string& name,
   return models::make(name, o, gen);
 }
 
+}  // namespace
+
 std::string activation_parameter_report(nn::Module& model) {
   std::string out;
   for (auto& [name, m] : model.named_modules()) {
@@ -105,8 +107,6 @@ std::string activation_parameter_report(nn::Module& model) {
   }
   return out;
 }
-
-}  // namespace
 
 std::shared_ptr<nn::Sequential> build_model(const train::Recipe& r, Generator* gen) {
   return build_model(r.model, r.hidden,

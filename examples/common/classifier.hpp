@@ -39,4 +39,9 @@ std::shared_ptr<nn::Sequential> build_model(const train::Recipe& recipe, Generat
 // The model a checkpoint was trained with (from its metadata: model, activation, hidden, ...).
 std::shared_ptr<nn::Sequential> model_from_metadata(const std::map<std::string, std::string>& meta);
 
+// One line per learnable activation parameter of `model` ("  1.weight [1]: 0.2183"; at most 8
+// values each), or "" when its activations have none: what train_cnn prints after training and
+// `tapegrad inspect` prints for a checkpoint.
+std::string activation_parameter_report(nn::Module& model);
+
 }  // namespace tg::examples

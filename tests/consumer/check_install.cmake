@@ -1,6 +1,7 @@
 # The library as another project uses it: `cmake --install` into a scratch prefix, then
-# tests/consumer built against it with find_package(tapegrad CONFIG), and run; then the same
-# program built with the installed pkg-config file, when pkg-config is there.
+# tests/consumer built against it with find_package(tapegrad CONFIG), and run; the installed
+# tapegrad command and its completion run; then the consumer built with the installed pkg-config
+# file, when pkg-config is there.
 #   cmake -DBUILD=<build dir> -DSOURCE=<source dir> -DDIR=<scratch dir> -DCXX=<compiler>
 #         -P check_install.cmake
 cmake_minimum_required(VERSION 3.25)
@@ -21,6 +22,28 @@ run("configuring the consumer" ${CMAKE_COMMAND} -S ${SOURCE}/tests/consumer -B $
 run("building the consumer" ${CMAKE_COMMAND} --build ${DIR}/build)
 run("the consumer (find_package)" ${DIR}/build/consumer)
 message(STATUS "find_package: ${run_out}")
+
+# The tapegrad command and its bash completion, when this build has them (tools/): they work from
+# the prefix, the completion as bash-completion loads it, through the installed program on PATH.
+set(program ${DIR}/prefix/bin/tapegrad)
+set(completion ${DIR}/prefix/share/bash-completion/completions/tapegrad)
+if(EXISTS ${BUILD}/bin/tapegrad)
+  foreach(f ${program} ${completion})
+    if(NOT EXISTS ${f})
+      message(FATAL_ERROR "cmake --install did not install ${f}")
+    endif()
+  endforeach()
+  run("the installed tapegrad --version" ${program} --version)
+  if(NOT run_out MATCHES "^tapegrad [0-9]+\\.[0-9]+\\.[0-9]+\n")
+    message(FATAL_ERROR "installed tapegrad --version:\n${run_out}")
+  endif()
+  run("the installed completion" env PATH=${DIR}/prefix/bin:$ENV{PATH} bash -c
+      "source ${completion} && COMP_WORDS=(tapegrad train-r) COMP_CWORD=1 && _tapegrad && echo \${COMPREPLY[*]}")
+  if(NOT run_out STREQUAL "train-rnn\n")
+    message(FATAL_ERROR "the installed completion of 'tapegrad train-r' gave '${run_out}'")
+  endif()
+  message(STATUS "installed ${program} and ${completion}")
+endif()
 
 find_program(PKG_CONFIG pkg-config)
 if(NOT PKG_CONFIG)

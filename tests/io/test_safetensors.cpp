@@ -169,6 +169,10 @@ TEST_CASE("safetensors: foreign dtypes are converted on load", "[io]") {
   REQUIRE(f.tensors.at("i32").to_vector<std::int64_t>() == std::vector<std::int64_t>{-5, 70000});
   REQUIRE(f.tensors.at("u8").to_vector<std::int64_t>() == std::vector<std::int64_t>{255});
   REQUIRE(f.tensors.at("flag").to_vector<std::int64_t>() == std::vector<std::int64_t>{0, 1});
+  // What the file stores is still known (tapegrad inspect shows it).
+  REQUIRE(f.file_dtypes ==
+          std::map<std::string, std::string>{
+              {"bf", "BF16"}, {"flag", "BOOL"}, {"h", "F16"}, {"i32", "I32"}, {"u8", "U8"}});
 }
 
 TEST_CASE("safetensors: malformed headers are clear errors", "[io]") {

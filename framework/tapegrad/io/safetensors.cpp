@@ -421,6 +421,7 @@ SafetensorsFile parse(const std::string& file, std::uint64_t size, const ReadAt&
       }
     }
     out.tensors.emplace(s.name, std::move(t));
+    out.file_dtypes.emplace(s.name, s.type->name);
   }
   return out;
 }

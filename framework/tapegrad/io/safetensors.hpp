@@ -20,6 +20,8 @@ namespace tg::io {
 struct SafetensorsFile {
   std::map<std::string, Tensor> tensors;
   std::map<std::string, std::string> metadata;
+  // Each tensor's dtype as the file stores it ("F32", "BF16", "U8", ...): loading converts some.
+  std::map<std::string, std::string> file_dtypes;
 };
 
 // Writes float32 as F32, float64 as F64, int64 as I64 (non-contiguous views are written
