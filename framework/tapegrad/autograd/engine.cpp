@@ -205,7 +205,10 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
             caller, name, s.input < 0 ? std::string("output") : fmt::format("input {}", s.input),
             s.version, st->version);
     }
-    const std::vector<Edge> inputs_i = entries[i].inputs;
+    // The inputs' slots: the entry keeps them alive while its backward runs (which may grow and
+    // so move `entries`).
+    std::vector<autograd::GradSlot*> inputs_i(entries[i].inputs.size());
+    for (std::size_t j = 0; j < inputs_i.size(); ++j) inputs_i[j] = entries[i].inputs[j].slot.get();
     const std::vector<char> needs = entries[i].needs_grad;
     const bool fused = entries[i].fused;
     BackwardFn fn = std::move(entries[i].backward);
@@ -263,12 +266,11 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
       }
       for (std::size_t j = 0; j < inputs_i.size(); ++j) {
         if (!needs[j] || !grads[j].defined()) continue;
-        accumulate(inputs_i[j].slot.get(), fit_to(grads[j], *inputs_i[j].slot, name));
+        accumulate(inputs_i[j], fit_to(grads[j], *inputs_i[j], name));
       }
     }
     // Free the intermediate gradient as soon as it has been used.
-    const std::shared_ptr<TensorImpl> out_tensor = out->tensor.lock();
-    if (!(out_tensor && out_tensor->retains_grad) && !is_wanted(out.get())) out->bw_grad.reset();
+    if (!out->retains_grad && !is_wanted(out.get())) out->bw_grad.reset();
   }
 
   // A leaf's gradient is complete once every entry has run: its hooks see it now.

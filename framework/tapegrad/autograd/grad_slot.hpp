@@ -27,6 +27,8 @@ struct GradSlot {
   // The producer's backward reads the tensor (its output) through the engine: the entries that
   // consume it hold the tensor itself, not only this slot.
   bool keep_tensor = false;
+  // retain_grad() was called on the tensor: backward keeps its gradient for grad().
+  bool retains_grad = false;
   std::weak_ptr<TensorImpl> tensor;
   // Gradient hooks (register_hook, register_post_accumulate_grad_hook); null when there are none.
   // Kept here so a hook on an intermediate runs even after the tensor handle is dropped.

@@ -147,13 +147,11 @@ void record_entry(const char* name, TensorList inputs, const Tensor& out, const 
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].defined()) continue;
     Edge& edge = e.inputs[i];
-    if (!e.needs_grad[i]) {  // a constant: no gradient goes to it, so no slot
-      edge.held = inputs[i].impl_ptr();
-      continue;
+    if (e.needs_grad[i]) {  // a constant gets no gradient, so no slot
+      edge.slot = autograd::slot_of(inputs[i].impl_ptr());
+      if (inputs[i].impl()->creator_seq != 0 && !edge.slot->keep_tensor) continue;
     }
-    edge.slot = autograd::slot_of(inputs[i].impl_ptr());
-    if (inputs[i].impl()->creator_seq == 0 || edge.slot->keep_tensor)
-      edge.held = inputs[i].impl_ptr();
+    edge.held = std::move(inputs[i]);
   }
   out.impl()->requires_grad = true;
   out.impl()->creator_seq = e.seq;

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "tapegrad/autograd/backward_fn.hpp"
-#include "tapegrad/autograd/grad_slot.hpp"
 #include "tapegrad/autograd/grad_mode.hpp"
+#include "tapegrad/autograd/grad_slot.hpp"
 #include "tapegrad/autograd/saved.hpp"
 #include "tapegrad/core/tensor.hpp"
 
@@ -49,17 +49,17 @@ struct Edge {
   // The input itself, held when it is a leaf (its grad() receives the gradient), needs no
   // gradient, or is an output whose producer's backward reads it. An intermediate that only
   // passes a gradient on is not held: the forward pass frees it when nothing else uses it.
-  std::shared_ptr<TensorImpl> held;
+  Tensor held;
 
-  bool defined() const { return slot != nullptr || held != nullptr; }
+  bool defined() const { return slot != nullptr || held.defined(); }
   // The input while it exists (held, or still referenced elsewhere); undefined once freed.
   Tensor tensor() const {
-    return held ? Tensor(held) : slot ? Tensor(slot->tensor.lock()) : Tensor();
+    return held.defined() ? held : slot ? Tensor(slot->tensor.lock()) : Tensor();
   }
-  std::uint64_t id() const { return held ? held->id : slot->id; }
-  const Shape& shape() const { return held ? held->shape : slot->shape; }
-  DType dtype() const { return held ? held->dtype : slot->dtype; }
-  std::uint64_t creator_seq() const { return slot ? slot->creator_seq : held->creator_seq; }
+  std::uint64_t id() const { return held.defined() ? held.impl()->id : slot->id; }
+  const Shape& shape() const { return held.defined() ? held.impl()->shape : slot->shape; }
+  DType dtype() const { return held.defined() ? held.impl()->dtype : slot->dtype; }
+  std::uint64_t creator_seq() const { return slot ? slot->creator_seq : held.impl()->creator_seq; }
 };
 
 struct TapeEntry {

@@ -104,6 +104,7 @@ void Tensor::zero_grad() { const_cast<TensorImpl&>(checked()).grad.reset(); }
 void Tensor::retain_grad() {
   if (!requires_grad()) fail("retain_grad: tensor #{} does not require grad", id());
   impl_->retains_grad = true;
+  autograd::slot_of(impl_)->retains_grad = true;
 }
 
 void Tensor::backward(const BackwardOptions& opts) const {
