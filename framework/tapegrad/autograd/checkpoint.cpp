@@ -91,7 +91,8 @@ class HooksAside {
   ~HooksAside() { restore(); }
 
  private:
-  std::vector<std::pair<std::shared_ptr<autograd::GradSlot>, std::shared_ptr<autograd::TensorHooks>>>
+  std::vector<
+      std::pair<std::shared_ptr<autograd::GradSlot>, std::shared_ptr<autograd::TensorHooks>>>
       held_;
 };
 
