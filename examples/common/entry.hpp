@@ -4,10 +4,12 @@
 //
 //   TG_EXAMPLE_MAIN(train_cnn) { ... }
 //
-// is `int main(int argc, char** argv)`. tools/CMakeLists.txt compiles the same file a second time
-// with TG_EXAMPLE_AS_COMMAND defined, and then it is `int tg_command_train_cnn(int argc, char**
-// argv)`, which `tapegrad train-cnn` calls with argv[0] = "tapegrad train-cnn". Everything else in
-// an example file has internal linkage (an anonymous namespace), so the examples link into one
+// is the program's entry point. examples/CMakeLists.txt compiles the file once, with
+// TG_EXAMPLE_AS_COMMAND defined, and then it is `int tg_command_train_cnn(int argc, char** argv)`:
+// the program's main() (common/program_main.cpp.in) calls it, and so does `tapegrad train-cnn`,
+// with argv[0] = "tapegrad train-cnn". Without TG_EXAMPLE_AS_COMMAND (the instruction-set builds,
+// which have no tapegrad command) it is `int main(int argc, char** argv)` itself. Everything else
+// in an example file has internal linkage (an anonymous namespace), so the examples link into one
 // program without clashing.
 #include <string>
 
