@@ -14,28 +14,38 @@
 # The activations register themselves from static objects that no program refers to by name. In
 # the build tree their objects go into every program that links tapegrad (tapegrad's INTERFACE
 # sources). Installed, they are an archive that tapegrad::tapegrad links whole
-# (--whole-archive), so a consumer that names no activation still has every built-in one.
+# (--whole-archive), so a consumer that names no activation still has every built-in one. With
+# BUILD_SHARED_LIBS the libraries are P/lib/libtapegrad.so and libtapegrad_models.so, and the
+# activations are in libtapegrad.so.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-add_library(tapegrad_activations_archive STATIC $<TARGET_OBJECTS:tapegrad_activations>)
-set_target_properties(tapegrad_activations_archive PROPERTIES OUTPUT_NAME tapegrad_activations
-                                                              EXPORT_NAME activations)
-# tapegrad (installed) pulls the archive in whole, and then its own archive once more: the
-# activation objects call into tapegrad, and a static library only resolves what comes before it.
-# (Linking the archive to tapegrad instead would be a cycle, whose whole-archive member CMake
-# repeats: every activation defined twice.)
-target_link_libraries(tapegrad_activations_archive INTERFACE fmt::fmt OpenMP::OpenMP_CXX)
-target_link_libraries(tapegrad INTERFACE
-  "$<INSTALL_INTERFACE:$<LINK_LIBRARY:WHOLE_ARCHIVE,tapegrad::activations>>"
-  "$<INSTALL_INTERFACE:$<INSTALL_PREFIX>/${CMAKE_INSTALL_LIBDIR}/${CMAKE_STATIC_LIBRARY_PREFIX}tapegrad${CMAKE_STATIC_LIBRARY_SUFFIX}>")
+if(BUILD_SHARED_LIBS)
+  # libtapegrad.so holds the activations itself: nothing to link whole.
+  set(tg_installed tapegrad tapegrad_models)
+  set(TG_PC_LIBS "-ltapegrad_models -ltapegrad")
+else()
+  add_library(tapegrad_activations_archive STATIC $<TARGET_OBJECTS:tapegrad_activations>)
+  set_target_properties(tapegrad_activations_archive PROPERTIES OUTPUT_NAME tapegrad_activations
+                                                                EXPORT_NAME activations)
+  # tapegrad (installed) pulls the archive in whole, and then its own archive once more: the
+  # activation objects call into tapegrad, and a static library only resolves what comes before it.
+  # (Linking the archive to tapegrad instead would be a cycle, whose whole-archive member CMake
+  # repeats: every activation defined twice.)
+  target_link_libraries(tapegrad_activations_archive INTERFACE fmt::fmt OpenMP::OpenMP_CXX)
+  target_link_libraries(tapegrad INTERFACE
+    "$<INSTALL_INTERFACE:$<LINK_LIBRARY:WHOLE_ARCHIVE,tapegrad::activations>>"
+    "$<INSTALL_INTERFACE:$<INSTALL_PREFIX>/${CMAKE_INSTALL_LIBDIR}/${CMAKE_STATIC_LIBRARY_PREFIX}tapegrad${CMAKE_STATIC_LIBRARY_SUFFIX}>")
+  set(tg_installed tapegrad tapegrad_models tapegrad_activations_archive)
+  set(TG_PC_LIBS "-ltapegrad_models -Wl,--whole-archive -ltapegrad_activations -Wl,--no-whole-archive -ltapegrad")
+endif()
 target_include_directories(tapegrad INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 # models/models.hpp is included as "models/models.hpp": installed under include/tapegrad/.
 target_include_directories(tapegrad_models
                            INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/tapegrad>)
 set_target_properties(tapegrad_models PROPERTIES EXPORT_NAME models)
 
-install(TARGETS tapegrad tapegrad_models tapegrad_activations_archive EXPORT tapegradTargets
+install(TARGETS ${tg_installed} EXPORT tapegradTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/framework/tapegrad
