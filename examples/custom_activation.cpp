@@ -10,6 +10,7 @@
 
 #include "tapegrad/activations/activation.hpp"
 #include "tapegrad/activations/pointwise.hpp"
+#include "tapegrad/io/onnx_graph.hpp"
 #include "tapegrad/nn/linear.hpp"
 #include "tapegrad/nn/sequential.hpp"
 #include "tapegrad/optim/adam.hpp"
@@ -46,6 +47,12 @@ class LeakyTanh : public act::Activation {
   }
   Tensor forward(const Tensor& x) override {
     return act::pointwise<LeakyTanhFn>(x, {a}, "leaky_tanh");
+  }
+  // Optional: the same function in ONNX operators, so that io::export_onnx can write a model
+  // that uses it (docs/onnx.md). `a` becomes a constant that broadcasts along x's channels.
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override {
+    const std::string ax = g.node("Mul", {x, g.channel_constant("a", a.to_vector<double>(), x)});
+    return g.node("Add", {g.node("Tanh", {x}), ax});
   }
   Tensor a;
 };

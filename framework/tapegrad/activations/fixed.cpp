@@ -12,6 +12,7 @@
 #include "tapegrad/activations/activation.hpp"
 #include "tapegrad/activations/pointwise.hpp"
 #include "tapegrad/core/creation.hpp"
+#include "tapegrad/io/onnx_graph.hpp"
 #include "tapegrad/kernels/vecmath.hpp"
 
 namespace tg::act {
@@ -82,6 +83,10 @@ struct HyperFn {
   }
 };
 
+// Defined below, after the cores.
+std::string fixed_onnx(const std::string& name, io::OnnxGraph& g, const std::string& x,
+                       const std::vector<double>& h);
+
 struct Identity;
 
 template <class Core, double... D>
@@ -98,6 +103,10 @@ class Fixed final : public Activation {
     for (double h : hyper_)
       hs.push_back(full({1}, h, is_floating(x.dtype()) ? x.dtype() : DType::Float32));
     return pointwise<HyperFn<Core, static_cast<int>(sizeof...(D))>>(x, hs, op_);
+  }
+
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override {
+    return fixed_onnx(type_name(), g, x, hyper_);
   }
 
   bool commutes_with_max_pool() const override {
@@ -491,6 +500,52 @@ struct LogSigmoid {
     return select(x != x, x, select(neg, T(1) - e, e));
   }
 };
+
+// ------------------------------------------------------------------ ONNX
+
+// The fixed activation `name` with hyper-parameters h (in the order of its keys) as ONNX
+// operators (opset 17), each as PyTorch's torch.onnx exports it where ONNX has the operator.
+std::string fixed_onnx(const std::string& name, io::OnnxGraph& g, const std::string& x,
+                       const std::vector<double>& h) {
+  auto op = [&](const char* type, std::vector<std::string> in,
+                std::vector<io::OnnxAttribute> a = {}) {
+    return g.node(type, std::move(in), std::move(a));
+  };
+  auto c = [&](double v) { return g.scalar(v); };
+  if (name == "identity") return x;
+  if (name == "sigmoid") return op("Sigmoid", {x});
+  if (name == "tanh") return op("Tanh", {x});
+  if (name == "relu") return op("Relu", {x});
+  if (name == "relu6") return op("Clip", {x, c(0), c(6)});
+  if (name == "leaky_relu") return op("LeakyRelu", {x}, {{"alpha", h.at(0)}});
+  if (name == "elu") return op("Elu", {x}, {{"alpha", h.at(0)}});
+  if (name == "selu") return op("Selu", {x}, {{"alpha", kSeluAlpha}, {"gamma", kSeluScale}});
+  if (name == "celu") return op("Celu", {x}, {{"alpha", h.at(0)}});
+  if (name == "gelu") {  // x/2 (1 + erf(x / sqrt 2)): ONNX's Gelu is opset 20
+    const std::string e = op("Erf", {op("Mul", {x, c(std::numbers::sqrt2 / 2)})});
+    return op("Mul", {op("Mul", {x, c(0.5)}), op("Add", {e, c(1)})});
+  }
+  if (name == "gelu_tanh") {
+    const std::string x3 = op("Mul", {op("Mul", {x, x}), x});
+    const std::string inner = op("Add", {x, op("Mul", {x3, c(0.044715)})});
+    const std::string t = op("Tanh", {op("Mul", {inner, c(std::sqrt(2.0 / std::numbers::pi))})});
+    return op("Mul", {op("Mul", {x, c(0.5)}), op("Add", {t, c(1)})});
+  }
+  if (name == "silu") return op("Mul", {x, op("Sigmoid", {x})});
+  if (name == "mish") return op("Mul", {x, op("Tanh", {op("Softplus", {x})})});
+  if (name == "softplus") {  // x where beta x > threshold, else softplus(beta x) / beta
+    const std::string z = op("Mul", {x, c(h.at(0))});
+    const std::string soft = op("Div", {op("Softplus", {z}), c(h.at(0))});
+    return op("Where", {op("Greater", {z, c(h.at(1))}), x, soft});
+  }
+  if (name == "hardswish") return op("HardSwish", {x});
+  if (name == "hardsigmoid") return op("HardSigmoid", {x}, {{"alpha", 1.0 / 6.0}, {"beta", 0.5}});
+  if (name == "hardtanh") return op("Clip", {x, c(h.at(0)), c(h.at(1))});
+  if (name == "softsign") return op("Softsign", {x});
+  if (name == "logsigmoid") return op("Neg", {op("Softplus", {op("Neg", {x})})});
+  fail("onnx export: the fixed activation '{}' has no ONNX form (add it to fixed_onnx in {})", name,
+       __FILE__);
+}
 
 // ------------------------------------------------------------------ registrations
 

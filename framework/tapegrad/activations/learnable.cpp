@@ -4,7 +4,9 @@
 
 #include "tapegrad/activations/activation.hpp"
 #include "tapegrad/activations/pointwise.hpp"
+#include "tapegrad/autograd/grad_mode.hpp"
 #include "tapegrad/core/creation.hpp"
+#include "tapegrad/io/onnx_graph.hpp"
 #include "tapegrad/kernels/vecmath.hpp"
 #include "tapegrad/ops/elementwise.hpp"
 
@@ -15,6 +17,25 @@ namespace {
 // The number of values a (possibly per-channel) parameter gets.
 std::int64_t width(const Spec& s, std::int64_t channels) {
   return s.get_bool("per_channel", false) ? channels : 1;
+}
+
+// ---------------------------------------------------------------- ONNX helpers
+
+// The values of a parameter (or of a function of parameters, computed with no tape entry).
+std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
+
+// Row k of a [K, W] coefficient table.
+std::vector<double> row_values(const Tensor& t, std::int64_t k) {
+  const std::vector<double> v = values(t);
+  const std::int64_t w = t.shape()[1];
+  return {v.begin() + k * w, v.begin() + (k + 1) * w};
+}
+
+// c[0] + x (c[1] + x (c[2] + ... + x c[n])), in the order the fused kernels evaluate it.
+std::string horner(io::OnnxGraph& g, const std::string& x, const std::vector<std::string>& c) {
+  std::string acc = c.back();
+  for (std::size_t k = c.size() - 1; k-- > 0;) acc = g.node("Add", {c[k], g.node("Mul", {x, acc})});
+  return acc;
 }
 
 // ---------------------------------------------------------------- prelu (fused)
@@ -42,6 +63,9 @@ class PReLU : public Activation {
     weight = register_parameter("weight", full({n}, init, dt));
   }
   Tensor forward(const Tensor& x) override { return pointwise<PReLUFn>(x, {weight}, "prelu"); }
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override {
+    return g.node("PRelu", {x, g.channel_constant("weight", values(weight), x)});
+  }
   std::optional<double> gain() const override {
     // He et al. (2015): gain sqrt(2 / (1 + a^2)) for the initial slope a.
     const double a = weight.to_vector<double>()[0];
@@ -80,6 +104,9 @@ class ScaledReLU : public Activation {
     Shape s(static_cast<std::size_t>(std::max<std::int64_t>(x.dim() - 1, 1)), 1);
     s[0] = alpha.numel();
     return mul(relu(x), alpha.numel() == 1 ? alpha : alpha.reshape(s));
+  }
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override {
+    return g.node("Mul", {g.node("Relu", {x}), g.channel_constant("alpha", values(alpha), x)});
   }
   Tensor alpha;
 };
@@ -164,6 +191,10 @@ class SwishBeta : public Activation {
   Tensor forward(const Tensor& x) override {
     return pointwise<SwishBetaFn>(x, {beta}, "swish_beta");
   }
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override {
+    const std::string bx = g.node("Mul", {x, g.channel_constant("beta", values(beta), x)});
+    return g.node("Mul", {x, g.node("Sigmoid", {bx})});
+  }
   Tensor beta;
 };
 
@@ -234,6 +265,11 @@ class SlopeActivation : public Activation {
     for (double v : beta.to_vector<double>())
       if (v != 1) return std::nullopt;
     return gain_at_1_;
+  }
+  // sigmoid(beta x) or tanh(beta x).
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override {
+    const std::string bx = g.node("Mul", {x, g.channel_constant("beta", values(beta), x)});
+    return g.node(std::string_view(name_) == "tanh_beta" ? "Tanh" : "Sigmoid", {bx});
   }
   Tensor beta;
 
@@ -335,6 +371,20 @@ class PELU : public Activation {
   Tensor forward(const Tensor& x) override {
     return pointwise<PELUFn>(x, {softplus_op(a_raw), softplus_op(b_raw)}, "pelu");
   }
+  // a and b are the constrained values softplus(a_raw), softplus(b_raw); the exponential sees
+  // min(x, 0), so the branch that Where discards cannot overflow.
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override {
+    NoGradGuard no_grad;
+    const Tensor a = softplus_op(a_raw), b = softplus_op(b_raw);
+    const std::string pos =
+        g.node("Mul", {x, g.channel_constant("a_over_b", values(div(a, b)), x)});
+    const std::string e = g.node(
+        "Exp",
+        {g.node("Div", {g.node("Min", {x, g.scalar(0)}), g.channel_constant("b", values(b), x)})});
+    const std::string neg =
+        g.node("Mul", {g.channel_constant("a", values(a), x), g.node("Sub", {e, g.scalar(1)})});
+    return g.node("Where", {g.node("GreaterOrEqual", {x, g.scalar(0)}), pos, neg});
+  }
   Tensor a_raw, b_raw;
 };
 
@@ -390,6 +440,13 @@ class LearnableCELU : public Activation {
   }
   Tensor forward(const Tensor& x) override {
     return pointwise<LearnableCELUFn>(x, {softplus_op(alpha_raw)}, "learnable_celu");
+  }
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override {
+    NoGradGuard no_grad;
+    const std::string alpha = g.channel_constant("alpha", values(softplus_op(alpha_raw)), x);
+    const std::string e = g.node("Exp", {g.node("Div", {g.node("Min", {x, g.scalar(0)}), alpha})});
+    const std::string neg = g.node("Mul", {alpha, g.node("Sub", {e, g.scalar(1)})});
+    return g.node("Where", {g.node("Greater", {x, g.scalar(0)}), x, neg});
   }
   Tensor alpha_raw;
 };
@@ -476,6 +533,16 @@ class APL : public Activation {
         return pointwise<APLFn<8>>(x, p, "apl");
     }
   }
+  // max(0, x) + sum_s a_s max(0, b_s - x), one term per hinge.
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override {
+    std::string y = g.node("Relu", {x});
+    for (std::int64_t k = 0; k < a.shape()[0]; ++k) {
+      const std::string as = g.channel_constant(fmt::format("a{}", k), row_values(a, k), x);
+      const std::string bs = g.channel_constant(fmt::format("b{}", k), row_values(b, k), x);
+      y = g.node("Add", {y, g.node("Mul", {as, g.node("Relu", {g.node("Sub", {bs, x})})})});
+    }
+    return y;
+  }
   std::optional<double> gain() const override {
     // At a = 0 it is relu.
     for (double v : a.to_vector<double>())
@@ -548,6 +615,17 @@ class SReLU : public Activation {
   }
   Tensor forward(const Tensor& x) override {
     return pointwise<SReLUFn>(x, {t_l, a_l, t_r, a_r}, "srelu");
+  }
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override {
+    const std::string tl = g.channel_constant("t_l", values(t_l), x);
+    const std::string al = g.channel_constant("a_l", values(a_l), x);
+    const std::string tr = g.channel_constant("t_r", values(t_r), x);
+    const std::string ar = g.channel_constant("a_r", values(a_r), x);
+    auto line = [&](const std::string& t, const std::string& a) {  // t + a (x - t)
+      return g.node("Add", {t, g.node("Mul", {a, g.node("Sub", {x, t})})});
+    };
+    const std::string low = g.node("Where", {g.node("LessOrEqual", {x, tl}), line(tl, al), x});
+    return g.node("Where", {g.node("GreaterOrEqual", {x, tr}), line(tr, ar), low});
   }
   std::optional<double> gain() const override {
     // Leaky relu's gain when it starts as one (t_l = 0, a_r = 1).
@@ -647,6 +725,19 @@ class PAU : public Activation {
     for (const Tensor& r : rows(denominator)) p.push_back(r);
     return pointwise<PAUFn>(x, p, "pau");
   }
+  // P(x) / (1 + |x| (|b_1| + |x| (|b_2| + ...))), the |b_k| taken here.
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override {
+    std::vector<std::string> num, den{g.scalar(1)};
+    for (std::int64_t j = 0; j < numerator.shape()[0]; ++j)
+      num.push_back(g.channel_constant(fmt::format("a{}", j), row_values(numerator, j), x));
+    for (std::int64_t k = 0; k < denominator.shape()[0]; ++k) {
+      std::vector<double> b = row_values(denominator, k);
+      for (double& v : b) v = std::abs(v);
+      den.push_back(g.channel_constant(fmt::format("abs_b{}", k + 1), b, x));
+    }
+    const std::string q = horner(g, g.node("Abs", {x}), den);
+    return g.node("Div", {horner(g, x, num), q});
+  }
   Tensor numerator, denominator;
 };
 
@@ -725,6 +816,14 @@ class Rational : public Activation {
     std::vector<Tensor> p = rows(numerator);
     for (const Tensor& r : rows(denominator)) p.push_back(r);
     return pointwise<RationalFn>(x, p, "rational");
+  }
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override {
+    std::vector<std::string> num, den;
+    for (std::int64_t j = 0; j < numerator.shape()[0]; ++j)
+      num.push_back(g.channel_constant(fmt::format("a{}", j), row_values(numerator, j), x));
+    for (std::int64_t k = 0; k < denominator.shape()[0]; ++k)
+      den.push_back(g.channel_constant(fmt::format("b{}", k), row_values(denominator, k), x));
+    return g.node("Div", {horner(g, x, num), horner(g, x, den)});
   }
   Tensor numerator, denominator;
 };

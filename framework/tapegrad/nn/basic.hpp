@@ -10,6 +10,7 @@ class Identity : public Module {
  public:
   Identity() : Module("Identity") {}
   Tensor forward(const Tensor& x) override { return x; }
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override;
 };
 
 // Flattens dims start_dim..end_dim (default: all but the batch dimension).
@@ -18,6 +19,7 @@ class Flatten : public Module {
   explicit Flatten(std::int64_t start_dim = 1, std::int64_t end_dim = -1)
       : Module("Flatten"), start_dim(start_dim), end_dim(end_dim) {}
   Tensor forward(const Tensor& x) override;
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override;
   std::string extra_repr() const override;
   std::int64_t start_dim, end_dim;
 };
@@ -28,6 +30,7 @@ class Dropout : public Module {
  public:
   explicit Dropout(double p = 0.5, Generator* gen = nullptr);
   Tensor forward(const Tensor& x) override;
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override;
   std::string extra_repr() const override;
   double p;
   Generator* gen;
@@ -37,6 +40,7 @@ class ReLU : public Module {
  public:
   ReLU() : Module("ReLU") {}
   Tensor forward(const Tensor& x) override;
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override;
   // Not for a subclass, whose forward might not be relu.
   bool commutes_with_max_pool() const override;
 };
@@ -44,11 +48,13 @@ class Tanh : public Module {
  public:
   Tanh() : Module("Tanh") {}
   Tensor forward(const Tensor& x) override;
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override;
 };
 class Sigmoid : public Module {
  public:
   Sigmoid() : Module("Sigmoid") {}
   Tensor forward(const Tensor& x) override;
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override;
 };
 
 }  // namespace tg::nn

@@ -18,6 +18,7 @@ class Conv2d : public Module {
          std::array<std::int64_t, 2> kernel_size, Conv2dOptions options = {}, bool bias = true,
          DType dtype = DType::Float32);
   Tensor forward(const Tensor& x) override;
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override;
   // "1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2)": padding, dilation, groups and
   // bias only when they differ from the defaults, as PyTorch.
   std::string extra_repr() const override;

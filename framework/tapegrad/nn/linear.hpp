@@ -11,6 +11,7 @@ class Linear : public Module {
   Linear(std::int64_t in_features, std::int64_t out_features, bool bias = true,
          DType dtype = DType::Float32);
   Tensor forward(const Tensor& x) override;
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override;
   std::string extra_repr() const override;
   void reset_parameters();
 

@@ -15,6 +15,10 @@
 #include "tapegrad/autograd/hooks.hpp"
 #include "tapegrad/core/tensor.hpp"
 
+namespace tg::io {
+class OnnxGraph;
+}
+
 namespace tg::nn {
 
 class Module;
@@ -104,6 +108,13 @@ class Module {
   // non-decreasing, and flat only where its derivative is zero). Sequential then runs a
   // following MaxPool2d first, so that f works on a quarter of the values. relu says true.
   virtual bool commutes_with_max_pool() const { return false; }
+
+  // --- export
+  // Adds ONNX nodes to `g` that compute this module's eval-mode forward of the value `x` and
+  // returns the name of the result (tapegrad/io/onnx_graph.hpp; io::export_onnx writes the file).
+  // The default throws a tg::Error naming the module: a layer or activation that can be
+  // expressed in standard ONNX operators overrides it.
+  virtual std::string to_onnx(io::OnnxGraph& g, const std::string& x) const;
 
   // --- printing
   const std::string& type_name() const { return type_name_; }

@@ -20,6 +20,7 @@ namespace tg::nn {
 class BatchNorm : public Module {
  public:
   Tensor forward(const Tensor& x) override;
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override;
   std::string extra_repr() const override;
   void reset_running_stats();  // running_mean = 0, running_var = 1, num_batches_tracked = 0
   void reset_parameters();     // also weight = 1, bias = 0
@@ -68,6 +69,7 @@ class LayerNorm : public Module {
   explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true,
                      DType dtype = DType::Float32);
   Tensor forward(const Tensor& x) override;
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override;
   std::string extra_repr() const override;
   void reset_parameters();
 

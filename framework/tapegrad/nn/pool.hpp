@@ -13,6 +13,7 @@ class MaxPool2d : public Module {
   explicit MaxPool2d(Size2 kernel_size, Size2 stride = {}, Size2 padding = 0, Size2 dilation = 1,
                      bool ceil_mode = false);
   Tensor forward(const Tensor& x) override;
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override;
   std::string extra_repr() const override;
 
   Size2 kernel_size, stride, padding, dilation;
@@ -24,6 +25,7 @@ class AvgPool2d : public Module {
   explicit AvgPool2d(Size2 kernel_size, Size2 stride = {}, Size2 padding = 0,
                      bool ceil_mode = false, bool count_include_pad = true);
   Tensor forward(const Tensor& x) override;
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override;
   std::string extra_repr() const override;
 
   Size2 kernel_size, stride, padding;
@@ -34,6 +36,7 @@ class AdaptiveAvgPool2d : public Module {
  public:
   explicit AdaptiveAvgPool2d(Size2 output_size);
   Tensor forward(const Tensor& x) override;
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override;
   std::string extra_repr() const override;
 
   Size2 output_size;

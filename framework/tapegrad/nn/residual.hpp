@@ -14,6 +14,7 @@ class ResidualBlock : public Module {
   explicit ResidualBlock(std::shared_ptr<Module> body, std::shared_ptr<Module> shortcut = nullptr,
                          std::shared_ptr<Module> post = nullptr);
   Tensor forward(const Tensor& x) override;
+  std::string to_onnx(io::OnnxGraph& g, const std::string& x) const override;
   std::string extra_repr() const override;
 
   std::shared_ptr<Module> body, shortcut, post;
