@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake libfmt-dev catch2 libcli11-dev zlib1g-dev libstb-dev
           nlohmann-json3-dev libboost-math-dev libsqlite3-dev libtomlplusplus-dev
-          dataset-fashion-mnist)
+          libonnx-dev libprotobuf-dev dataset-fashion-mnist)
 
 install_missing() {
   local missing=()

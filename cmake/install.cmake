@@ -3,7 +3,8 @@
 #   P/lib/libtapegrad.a, libtapegrad_models.a, libtapegrad_activations.a
 #   P/lib/cmake/tapegrad/             tapegradConfig.cmake, its version file and the targets:
 #                                     find_package(tapegrad CONFIG) gives tapegrad::tapegrad and
-#                                     tapegrad::models with their usage requirements
+#                                     tapegrad::models with their usage requirements, and
+#                                     tapegrad::onnx (ONNX export) when it was built
 #   P/lib/pkgconfig/tapegrad.pc       for builds without CMake
 #   P/bin/tapegrad, P/share/bash-completion/completions/tapegrad
 #                                     the command and its completion (their rules are in
@@ -45,6 +46,9 @@ target_include_directories(tapegrad_models
                            INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/tapegrad>)
 set_target_properties(tapegrad_models PROPERTIES EXPORT_NAME models)
 
+if(TG_HAVE_ONNX)
+  list(APPEND tg_installed tapegrad_onnx)
+endif()
 install(TARGETS ${tg_installed} EXPORT tapegradTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)

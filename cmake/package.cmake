@@ -29,13 +29,17 @@ set(CPACK_DEBIAN_DEV_PACKAGE_NAME libtapegrad-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 # What a program that links tapegrad::tapegrad needs: the headers include fmt; the libraries call
 # zlib, SQLite, stb (libstb-dev) and OpenMP (GCC's libgomp); C++20 needs GCC 12 or later.
-set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-    "libfmt-dev, libsqlite3-dev, zlib1g-dev, libstb-dev, g++ (>= 4:12) | clang (>= 1:14)")
+# tapegrad::onnx (when built) links libonnx and protobuf.
+set(tg_dev_depends "libfmt-dev, libsqlite3-dev, zlib1g-dev, libstb-dev")
+if(TG_HAVE_ONNX)
+  string(APPEND tg_dev_depends ", libonnx-dev, libprotobuf-dev")
+endif()
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "${tg_dev_depends}, g++ (>= 4:12) | clang (>= 1:14)")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
     "tapegrad: headers, static libraries, CMake package and pkg-config file\n\
 A from-scratch deep-learning framework in C++20 with a tape-based autograd and learnable\n\
-activation functions. find_package(tapegrad CONFIG) gives tapegrad::tapegrad and\n\
-tapegrad::models. Compiled for ${tg_target}.")
+activation functions. find_package(tapegrad CONFIG) gives tapegrad::tapegrad,\n\
+tapegrad::models and tapegrad::onnx (ONNX export). Compiled for ${tg_target}.")
 
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME tapegrad)
 set(CPACK_DEBIAN_TOOLS_PACKAGE_SHLIBDEPS ON)

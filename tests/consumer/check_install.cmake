@@ -22,6 +22,14 @@ run("configuring the consumer" ${CMAKE_COMMAND} -S ${SOURCE}/tests/consumer -B $
 run("building the consumer" ${CMAKE_COMMAND} --build ${DIR}/build)
 run("the consumer (find_package)" ${DIR}/build/consumer)
 message(STATUS "find_package: ${run_out}")
+if(EXISTS ${BUILD}/tests/onnx_export_models OR EXISTS ${BUILD}/libtapegrad_onnx.a
+   OR EXISTS ${BUILD}/libtapegrad_onnx.so)
+  if(NOT EXISTS ${DIR}/build/consumer_onnx)
+    message(FATAL_ERROR "this build has tapegrad::onnx, but the installed package did not give it")
+  endif()
+  run("the consumer's ONNX export (find_package)" ${DIR}/build/consumer_onnx ${DIR}/consumer.onnx)
+  message(STATUS "find_package: ${run_out}")
+endif()
 
 # The tapegrad command and its bash completion, when this build has them (tools/): they work from
 # the prefix, the completion as bash-completion loads it, through the installed program on PATH.

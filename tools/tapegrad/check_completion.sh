@@ -32,11 +32,13 @@ expect() {
 
 expect "train-cnn train-mlp train-rnn" tr
 expect "inspect" ins
+expect "export" exp
 expect "--help --version" --
 expect "--epochs" train-cnn --ep
 expect "--act --act-lr --act-weight-decay" train-mlp --act
 expect "--checkpoint" predict --che
 expect "--full" inspect --f
+expect "--onnx" export --o
 expect "list" activations li
 expect "accuracy check docs list plot show" activations ""
 expect "--checkpoint --from --help --out --to" activations plot --

@@ -42,6 +42,8 @@ constexpr Command kCommands[] = {
      tg_command_study},
     {"inspect", "print a checkpoint's or safetensors file's tensors, metadata and activations",
      tg_command_inspect},
+    {"export", "write a checkpoint's model as an ONNX file (ONNX Runtime and other runtimes)",
+     tg_command_export},
 };
 
 const Command* find(std::string_view name) {
