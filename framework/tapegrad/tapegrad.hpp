@@ -1,5 +1,6 @@
 #pragma once
-// Umbrella header: tensors, autograd, ops, layers, initialisers, optimizers, activations.
+/// @file
+/// Umbrella header: tensors, autograd, ops, layers, initialisers, optimizers, activations.
 #include "tapegrad/activations/activation.hpp"
 #include "tapegrad/autograd/anomaly.hpp"
 #include "tapegrad/autograd/checkpoint.hpp"

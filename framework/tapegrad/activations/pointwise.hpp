@@ -1,29 +1,34 @@
 #pragma once
-// The fused path for pointwise activations: give the value and the derivatives as scalar
-// functions, get a vectorisable, multithreaded forward and backward, with the parameter-gradient
-// reduction (shared or per-channel) done for you.
-//
-//   struct SwishBetaFn {
-//     static constexpr int kParams = 1;                       // beta
-//     template <class T> static T f(T x, const T* p) { return x / (T(1) + std::exp(-p[0] * x)); }
-//     template <class T> static T dfdx(T x, T y, const T* p) { ... }   // gets x AND f(x)
-//     template <class T> static void dfdp(T x, T y, const T* p, T* d) { d[0] = ...; }
-//   };
-//   Tensor y = act::pointwise<SwishBetaFn>(x, {beta}, "swish_beta");
-//
-// Each parameter tensor has shape [1] (shared) or [C] (one value per channel; the channel is
-// dimension 1 of x, as in PyTorch's PReLU). The backward is a fused kernel: gradients of
-// gradients through it are refused with a clear error.
-//
-// Two-valued derivatives (relu, relu6, leaky_relu, hardtanh, hardsigmoid): a function object
-// that also defines
-//   static constexpr bool kTwoValued = true;
-//   template <class T> static bool high(T x, const T* p);          // which of the two values
-//   template <class T> static void values(const T* p, T& lo, T& hi);
-// (with dfdx(x, y, p) == (high(x, p) ? hi : lo)) gets a forward that also writes one bit per
-// element, and a backward that reads those bits and dL/dy only: neither x nor y is read, 16 bytes
-// moved per element instead of 20. Its parameters, if any, must be constants (their gradient is
-// zero).
+/// @file
+/// The fused path for pointwise activations: give the value and the derivatives as scalar
+/// functions, get a vectorisable, multithreaded forward and backward, with the parameter-gradient
+/// reduction (shared or per-channel) done for you.
+///
+/// @code{.cpp}
+///   struct SwishBetaFn {
+///     static constexpr int kParams = 1;                       // beta
+///     template <class T> static T f(T x, const T* p) { return x / (T(1) + std::exp(-p[0] * x)); }
+///     template <class T> static T dfdx(T x, T y, const T* p) { ... }   // gets x AND f(x)
+///     template <class T> static void dfdp(T x, T y, const T* p, T* d) { d[0] = ...; }
+///   };
+///   Tensor y = act::pointwise<SwishBetaFn>(x, {beta}, "swish_beta");
+/// @endcode
+///
+/// Each parameter tensor has shape [1] (shared) or [C] (one value per channel; the channel is
+/// dimension 1 of x, as in PyTorch's PReLU). The backward is a fused kernel: gradients of
+/// gradients through it are refused with a clear error.
+///
+/// Two-valued derivatives (relu, relu6, leaky_relu, hardtanh, hardsigmoid): a function object
+/// that also defines
+/// @code{.cpp}
+///   static constexpr bool kTwoValued = true;
+///   template <class T> static bool high(T x, const T* p);          // which of the two values
+///   template <class T> static void values(const T* p, T& lo, T& hi);
+/// @endcode
+/// (with dfdx(x, y, p) == (high(x, p) ? hi : lo)) gets a forward that also writes one bit per
+/// element, and a backward that reads those bits and dL/dy only: neither x nor y is read, 16 bytes
+/// moved per element instead of 20. Its parameters, if any, must be constants (their gradient is
+/// zero).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -200,6 +205,11 @@ void record_masked(const char* name, const TensorList& inputs, const Tensor& out
 
 }  // namespace detail
 
+/// The activation Fn applied elementwise to x (float32 or float64) with a fused, vectorised,
+/// multithreaded forward and backward; `name` names the op on the tape. Fn gives kParams and the
+/// scalar functions f, dfdx and dfdp (see pointwise.hpp); params holds kParams tensors, each of
+/// shape [1] (shared) or [C] (one value per channel, dimension 1 of x). The backward is a fused
+/// kernel: gradients of gradients through it are refused.
 template <class Fn>
 Tensor pointwise(const Tensor& x_in, const std::vector<Tensor>& params, const char* name) {
   const autograd::OpScope op_scope(name, std::source_location::current());

@@ -1,8 +1,9 @@
 #pragma once
-// BackwardFn: the type-erased backward closure of a tape entry. Like
-// std::function<TensorList(const Tensor&, const Tensor&)>, but closures up to kInline bytes (a
-// few captured tensors and options: every built-in op's) live inside the object, so recording a
-// tape entry allocates no closure on the heap. Larger closures fall back to the heap.
+/// @file
+/// BackwardFn: the type-erased backward closure of a tape entry. Like
+/// std::function<TensorList(const Tensor&, const Tensor&)>, but closures up to kInline bytes (a
+/// few captured tensors and options: every built-in op's) live inside the object, so recording a
+/// tape entry allocates no closure on the heap. Larger closures fall back to the heap.
 #include <cstddef>
 #include <new>
 #include <type_traits>
@@ -13,14 +14,21 @@
 
 namespace tg {
 
+/// A list of tensors: the inputs and gradients of ops, the outputs of tg::grad().
 using TensorList = std::vector<Tensor>;
 
+/// The type-erased backward closure of a tape entry: called with the gradient of the output and
+/// the output, it returns one gradient per input. Like std::function, but closures of up to
+/// kInline bytes are stored inside the object (no heap allocation); move-only.
 class BackwardFn {
  public:
+  /// Closures up to this size (and suitably aligned, nothrow-movable) are stored inline.
   static constexpr std::size_t kInline = 128;
 
-  BackwardFn() = default;
+  BackwardFn() = default;  ///< empty
+  /// Empty.
   BackwardFn(std::nullptr_t) {}  // NOLINT: implicit like std::function's
+  /// Wraps f, callable as TensorList(const Tensor& grad_out, const Tensor& out).
   template <class F, class D = std::decay_t<F>,
             class = std::enable_if_t<!std::is_same_v<D, BackwardFn> &&
                                      std::is_invocable_r_v<TensorList, const D&, const Tensor&,
@@ -34,7 +42,8 @@ class BackwardFn {
       ops_ = &heap_ops<D>;
     }
   }
-  BackwardFn(BackwardFn&& o) noexcept { take(o); }
+  BackwardFn(BackwardFn&& o) noexcept { take(o); }  ///< takes o's closure; o becomes empty
+  /// Destroys this closure and takes o's; o becomes empty.
   BackwardFn& operator=(BackwardFn&& o) noexcept {
     if (this != &o) {
       reset();
@@ -42,6 +51,7 @@ class BackwardFn {
     }
     return *this;
   }
+  /// Destroys the closure; this becomes empty.
   BackwardFn& operator=(std::nullptr_t) noexcept {
     reset();
     return *this;
@@ -50,7 +60,8 @@ class BackwardFn {
   BackwardFn& operator=(const BackwardFn&) = delete;
   ~BackwardFn() { reset(); }
 
-  explicit operator bool() const { return ops_ != nullptr; }
+  explicit operator bool() const { return ops_ != nullptr; }  ///< true when not empty
+  /// Calls the closure (which must not be empty).
   TensorList operator()(const Tensor& grad_out, const Tensor& out) const {
     return ops_->call(buf_, grad_out, out);
   }

@@ -1,5 +1,6 @@
 #pragma once
-// Everything in tg::optim: optimizers, learning-rate schedulers, gradient clipping.
+/// @file
+/// Everything in tg::optim: optimizers, learning-rate schedulers, gradient clipping.
 #include "tapegrad/optim/adam.hpp"
 #include "tapegrad/optim/clip.hpp"
 #include "tapegrad/optim/optimizer.hpp"
