@@ -1,7 +1,7 @@
 """Shared helpers of the tests/bench/compare_*.py scripts: medians with min-max, Markdown
-tables, the load average, the OpenBLAS library path for the reference side, and writing the
-result. The scripts are run from any directory and import this module after putting their own
-directory first on sys.path:
+tables, the load average, the OpenBLAS library path for the reference side, the machine's FMA
+peak (bench_peak), and writing the result. The scripts are run from any directory and import
+this module after putting their own directory first on sys.path:
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import benchtable
@@ -108,6 +108,48 @@ def interleaved(rep, tg_keys, pt_keys):
             pair.append(("pt", pt_keys[i]))
         runs += pair if rep % 2 == 0 else pair[::-1]
     return runs
+
+
+_PEAK = {}  # (build directory, thread counts) -> bench_peak's JSON, or None when it failed
+
+
+def peak(build_dir, threads=(1, 2)):
+    """The machine's FP32 FMA peak, {threads: GFLOPS}, measured by build_dir's
+    tests/bench/bench_peak (its human line goes to stderr) once per process and thread counts,
+    then cached; {} (after saying why) when the program is missing or fails."""
+    import json
+    import subprocess
+    import sys
+    key = (os.path.abspath(build_dir), tuple(threads))
+    if key not in _PEAK:
+        _PEAK[key] = None
+        binary = os.path.join(build_dir, "tests", "bench", "bench_peak")
+        if not os.access(binary, os.X_OK):
+            print(f"benchtable: {binary} not found (build the bench_peak target); no FMA peak",
+                  file=sys.stderr)
+        else:
+            p = subprocess.run([binary, "--threads", ",".join(str(t) for t in threads)],
+                               stdout=subprocess.PIPE, text=True)
+            if p.returncode == 0:
+                _PEAK[key] = json.loads(p.stdout.strip().splitlines()[-1])
+            else:
+                print(f"benchtable: {binary} failed (exit {p.returncode}); no FMA peak",
+                      file=sys.stderr)
+    res = _PEAK[key]
+    return {int(t): g for t, g in res["gflops"].items()} if res else {}
+
+
+def peak_line(build_dir, threads=(1, 2)):
+    """'FMA peak: X GFLOPS (1 thread), Y (2 threads) (bench_peak: avx512, 16 lanes, CPU)', the
+    first line of the compare scripts' output (peak() measures it, once)."""
+    gflops = peak(build_dir, threads)
+    if not gflops:
+        return "FMA peak: n/a (bench_peak not built or failed)"
+    parts = [f"{gflops[t]:.1f}{' GFLOPS' if i == 0 else ''} ({t} thread{'s' if t > 1 else ''})"
+             for i, t in enumerate(sorted(gflops))]
+    info = _PEAK[(os.path.abspath(build_dir), tuple(threads))]
+    return (f"FMA peak: {', '.join(parts)} (bench_peak: {info['isa']}, {info['lanes']} lanes, "
+            f"{info['cpu']})")
 
 
 def emit(lines, out_path=None):

@@ -7,9 +7,11 @@
 Runs build/.../tests/bench/bench_gemm (Google Benchmark, TG_THREADS=T) and
 tests/bench/gemm_reference.py (numpy float32 matmul, OPENBLAS_NUM_THREADS=T) in turn, alternating
 which goes first, --reps times per thread count, and prints a Markdown table per thread count:
-GFLOPS median (min-max) of each side, the ratio tapegrad / OpenBLAS of the medians, and the
-target: >= 0.85 on squares 256-1024, >= 0.75 on the MLP layer shapes (mlp_fwd/mlp_dx/mlp_dw);
-the other shapes (square 128, LeNet conv2) are reported without a target.
+GFLOPS median (min-max) of each side, tapegrad's median as a percentage of the machine's FP32 FMA
+peak at that thread count (build/.../tests/bench/bench_peak, run once before the reps; the first
+line of the output gives it), the ratio tapegrad / OpenBLAS of the medians, and the target:
+>= 0.85 on squares 256-1024, >= 0.75 on the MLP layer shapes (mlp_fwd/mlp_dx/mlp_dw); the other
+shapes (square 128, LeNet conv2) are reported without a target.
 Debian's numpy links libblas.so.3, which is netlib's reference BLAS unless libopenblas0 is the
 selected alternative; --openblas-dir puts a directory holding OpenBLAS's libblas.so.3 first on
 LD_LIBRARY_PATH for the reference side (e.g. extracted from libopenblas0-pthread's .deb). The
@@ -70,14 +72,16 @@ def sort_key(name):
     return (order.index(g) if g in order else 9, [int(x) for x in mnk.split("x")], lay)
 
 
-def table(tg, ref, threads):
+def table(tg, ref, threads, peak=None):
+    """The Markdown table of one thread count; peak: the FMA peak in GFLOPS at that count."""
     rows = []
     met = total = 0
     for name in sorted(set(tg) | set(ref), key=sort_key):
         a, b = tg.get(name, []), ref.get(name, [])
         label = re.sub(r"^gemm/", "", name)
+        pct = f"{100 * statistics.median(a) / peak:.0f}%" if a and peak else "n/a"
         if not a or not b:
-            rows.append([label, cell(a), cell(b), "n/a", "", ""])
+            rows.append([label, cell(a), pct, cell(b), "n/a", "", ""])
             continue
         ratio = statistics.median(a) / statistics.median(b)
         t = target(name)
@@ -86,11 +90,11 @@ def table(tg, ref, threads):
             total += 1
             met += ratio >= t
             ok = "yes" if ratio >= t else "**no**"
-        rows.append([label, cell(a), cell(b), f"{ratio:.2f}",
+        rows.append([label, cell(a), pct, cell(b), f"{ratio:.2f}",
                      ">= " + format(t, ".2f") if t else "", ok])
     lines = [benchtable.thread_title(threads), ""]
-    lines += benchtable.table(["shape (layout M x N x K)", "tapegrad GFLOPS", "OpenBLAS GFLOPS",
-                               "tapegrad / OpenBLAS", "target", "met?"], rows)
+    lines += benchtable.table(["shape (layout M x N x K)", "tapegrad GFLOPS", "% of FMA peak",
+                               "OpenBLAS GFLOPS", "tapegrad / OpenBLAS", "target", "met?"], rows)
     lines += ["", f"{met} of {total} targets met.", ""]
     return "\n".join(lines)
 
@@ -114,7 +118,9 @@ def main():
     ref = {t: {} for t in threads}
     blas = None
     kernel = "?"
-    out = [f"Load average at start: {loadavg():.2f}", ""]
+    peak = benchtable.peak(args.build, threads)  # before the reps, once
+    out = [benchtable.peak_line(args.build, threads), "",
+           f"Load average at start: {loadavg():.2f}", ""]
     for r in range(args.reps):
         for t in threads:
             for side in (["tg", "ref"] if (r + t) % 2 == 0 else ["ref", "tg"]):
@@ -134,7 +140,7 @@ def main():
     out.append(f"Reference BLAS loaded by numpy: {', '.join(blas or ['?'])}")
     out.append("")
     for t in threads:
-        out.append(table(tg[t], ref[t], t))
+        out.append(table(tg[t], ref[t], t, peak.get(t)))
     out.append(f"Load average at end: {loadavg():.2f}")
     benchtable.emit(out, args.out)
     return 0
