@@ -620,6 +620,66 @@ void scale_c(std::int64_t M, std::int64_t N, T beta, T* C, std::int64_t ldc) {
       C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
 }
 
+// gemm_blocked's split of N among the threads: each takes a contiguous range of B panels and
+// computes those columns of C over every K slice and M block (see gemm_blocked for the blocking).
+template <class T, class KR>
+void gemm_blocked_split_n(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T alpha,
+                          const T* A, std::int64_t lda, const T* apre, const T* B, std::int64_t ldb,
+                          T beta, T* C, std::int64_t ldc) {
+  using TL = KR;
+  const std::int64_t kslices = (K + TL::KC_MAX - 1) / TL::KC_MAX;
+  const std::int64_t kc_len = round_up((K + kslices - 1) / kslices, 8);
+  const std::int64_t mblocks = (M + TL::MC - 1) / TL::MC;
+  const std::int64_t mc_len = round_up((M + mblocks - 1) / mblocks, TL::MR);
+  const std::int64_t npanels = (N + TL::NR - 1) / TL::NR;
+  const std::int64_t full_panels = N / TL::NR;
+  // As in gemm_blocked: with one M block a row-major B's full panels are read in place.
+  const bool direct_b = !tb && mblocks == 1;
+  parallel_for(0, npanels, 1, [&](std::int64_t pb, std::int64_t pe) {
+    const std::int64_t j0 = pb * TL::NR, n = std::min(N, pe * TL::NR) - j0;
+    // This thread's columns of op(B): B + j0 (row-major) or its rows j0... (transposed).
+    const T* bsub = tb ? B + j0 * ldb : B + j0;
+    const bool partial = full_panels < pe;  // this range holds the partial last panel
+    Scratch<T> bbuf(direct_b ? (partial ? TL::NR * kc_len : 0) : (pe - pb) * TL::NR * kc_len);
+    Scratch<T> abuf(apre ? 0 : mc_len * kc_len);
+    T* bp = bbuf.data();
+    for (std::int64_t k0 = 0; k0 < K; k0 += kc_len) {
+      const std::int64_t kc = std::min(kc_len, K - k0);
+      const bool first = k0 == 0;
+      if (!direct_b)
+        pack_b<T, TL::NR>(tb, bsub, ldb, k0, kc, n, bp, false);
+      else if (partial)
+        pack_b<T, TL::NR>(false, B + full_panels * TL::NR, ldb, k0, kc, N - full_panels * TL::NR,
+                          bp, false);
+      for (std::int64_t mb = 0; mb < mblocks; ++mb) {
+        const std::int64_t i0 = mb * mc_len, mc = std::min(mc_len, M - i0);
+        const T* ap = abuf.data();
+        std::int64_t astride = kc * TL::MR;
+        if (apre) {
+          ap = apre + (i0 / TL::MR) * K * TL::MR + k0 * TL::MR;
+          astride = K * TL::MR;
+        } else {
+          pack_a<T, TL::MR>(ta, A, lda, i0, mc, k0, kc, abuf.data());
+        }
+        for (std::int64_t p = pb; p < pe; ++p) {
+          const std::int64_t jp = p * TL::NR, nr = std::min(TL::NR, N - jp);
+          const T* panel = bp + (p - pb) * kc * TL::NR;
+          std::int64_t bstride = TL::NR;
+          if (direct_b) {
+            panel = p < full_panels ? B + k0 * ldb + jp : bp;
+            bstride = p < full_panels ? ldb : TL::NR;
+          }
+          for (std::int64_t ip = 0; ip * TL::MR < mc; ++ip) {
+            const std::int64_t r0 = i0 + ip * TL::MR, mr = std::min(TL::MR, M - r0);
+            KR::micro(kc, ap + ip * astride, panel, bstride, C + r0 * ldc + jp, ldc, mr, nr, alpha,
+                      beta, first);
+          }
+        }
+      }
+    }
+  });
+}
+
 // The cache-blocked path. With `apre` (gemm_pack_a's layout: panels of MR rows over the whole
 // K), A is not packed again: a block's panels are read from it at their K slice. KR is the tile
 // shape and its micro-kernel (NarrowKernel or WideKernel).
@@ -642,14 +702,48 @@ void gemm_blocked(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t
   // full panels of a row-major B in place (rows ldb apart); only a partial last panel is packed.
   const bool direct_b = !tb && mblocks == 1;
   const std::int64_t full_panels = N / TL::NR;
-  Scratch<T> bbuf(direct_b ? (full_panels < npanels ? TL::NR * kc_len : 0)
-                           : npanels * TL::NR * kc_len);
-  T* bp = bbuf.data();
-  // Work items: (M block, group of B panels). Enough items to feed every thread even when M is
-  // a single block.
+  // Threads may split N (gemm_blocked_split_n): every thread then packs and reads only its own
+  // B panels (no packed panel is written on one core and read on the other), packs every A block
+  // itself, and runs all the K slices in one parallel region without waiting for the other (its
+  // columns of C are its own). Otherwise the work items below, (M block, group of B panels), are
+  // shared out, with a parallel region per K slice. Whichever split gives the busiest thread
+  // less work is used (N's on a near tie): with 12 x 32 tiles, 150 x 100 shares its 84- and
+  // 66-row M blocks more evenly than its panels (64 and 36 columns). Each C tile is computed by
+  // the same micro-kernel calls over the same K slices either way: the split changes no bit.
   const std::int64_t ngroup = std::max<std::int64_t>(1, std::min<std::int64_t>(npanels, 8));
   const std::int64_t panels_per_group = (npanels + ngroup - 1) / ngroup;
   const std::int64_t items = mblocks * ngroup;
+  const int nthreads = num_threads();
+  if (nthreads > 1 && !omp_in_parallel() && M * N * std::min(K, kc_len) > 200000 &&
+      npanels >= nthreads) {
+    // The most columns (N split) and the most M x N area (item split) one thread gets.
+    const std::int64_t pchunk = (npanels + nthreads - 1) / nthreads;
+    std::int64_t most_n = 0, most_items = 0;
+    for (std::int64_t t = 0; t < nthreads; ++t) {
+      const std::int64_t pb = t * pchunk, pe = std::min(npanels, pb + pchunk);
+      if (pb < pe) most_n = std::max(most_n, std::min(N, pe * TL::NR) - pb * TL::NR);
+    }
+    const std::int64_t ichunk = (items + nthreads - 1) / nthreads;
+    for (std::int64_t t = 0; t < nthreads; ++t) {
+      std::int64_t area = 0;
+      for (std::int64_t w = t * ichunk; w < std::min(items, (t + 1) * ichunk); ++w) {
+        const std::int64_t mb = w / ngroup, grp = w % ngroup;
+        const std::int64_t rows = std::min(mc_len, M - mb * mc_len);
+        const std::int64_t p0 = grp * panels_per_group,
+                           p1 = std::min(npanels, p0 + panels_per_group);
+        const std::int64_t cols = p0 < p1 ? std::min(N, p1 * TL::NR) - p0 * TL::NR : 0;
+        area += rows * cols;
+      }
+      most_items = std::max(most_items, area);
+    }
+    if (100 * most_n * M <= 102 * most_items) {
+      gemm_blocked_split_n<T, KR>(ta, tb, M, N, K, alpha, A, lda, apre, B, ldb, beta, C, ldc);
+      return;
+    }
+  }
+  Scratch<T> bbuf(direct_b ? (full_panels < npanels ? TL::NR * kc_len : 0)
+                           : npanels * TL::NR * kc_len);
+  T* bp = bbuf.data();
   for (std::int64_t k0 = 0; k0 < K; k0 += kc_len) {
     const std::int64_t kc = std::min(kc_len, K - k0);
     const bool first = k0 == 0;
