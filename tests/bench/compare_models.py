@@ -12,7 +12,7 @@ alternating which side goes first, --reps times. Each epoch is timed over --frac
 batches after a few warm-up batches and scaled to a full epoch (the table says which fraction).
 For each model the table gives the medians (min-max) and the ratio tapegrad / PyTorch, where
 PyTorch is its faster (lower median) of the 1- and 2-thread settings, never the slower.
-Targets (issue 6): MLP <= 0.8, LeNet-5 <= 0.7, wider CNN <= 0.8, tiny MLP <= 0.1 (us per
+Targets: MLP <= 0.8, LeNet-5 <= 0.7, wider CNN <= 0.8, tiny MLP <= 0.1 (us per
 forward+backward at batch 32), LeNet-5 peak RSS <= PyTorch's; and the stricter ones: each epoch
 model <= 0.5 of PyTorch's faster setting (column "<= 0.5?"; tiny keeps its 0.1).
 --libtorch (on by default when build/.../tests/bench/libtorch_models exists, i.e. CMake found
@@ -210,7 +210,7 @@ def main():
     names = [SIDES[s].strip() for s in sides]
     out += benchtable.table(["model"] + [f"{n} images/s" for n in names]
                             + [f"{n} peak RSS MB" for n in names] + ["RSS target", "met?"], rows)
-    out += ["", f"{met} of {total} targets met (issue 6).",
+    out += ["", f"{met} of {total} targets met.",
             f"{met_pt5} of {total_pt5} tapegrad / PyTorch <= 0.5 targets met (epoch models, "
             "both thread counts)."]
     if args.libtorch:
