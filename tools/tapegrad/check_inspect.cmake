@@ -6,16 +6,7 @@ cmake_minimum_required(VERSION 3.25)
 file(REMOVE_RECURSE ${DIR})
 file(MAKE_DIRECTORY ${DIR})
 
-# run(<expected exit status> args...): sets out and err.
-function(run expected_rc)
-  execute_process(COMMAND ${TAPEGRAD} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
-                  ERROR_VARIABLE err)
-  if(NOT rc STREQUAL "${expected_rc}" OR err MATCHES "terminate called")
-    message(FATAL_ERROR "tapegrad ${ARGN}: exit status ${rc}, expected ${expected_rc}\n${out}\n${err}")
-  endif()
-  set(out "${out}" PARENT_SCOPE)
-  set(err "${err}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_tapegrad.cmake)
 
 function(expect text regex what)
   if(NOT text MATCHES "${regex}")

@@ -620,6 +620,48 @@ void scale_c(std::int64_t M, std::int64_t N, T beta, T* C, std::int64_t ldc) {
       C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
 }
 
+// An M block of packed A: rows i0 .. i0 + mc of the M, its MR-row panels `stride` apart.
+template <class T>
+struct ABlock {
+  const T* panels;
+  std::int64_t stride, i0, mc, M;
+};
+// Where a K slice's B panels are: panel p packed at packed + (p - first) * kc * NR or, with
+// `direct`, the full panels read in place from a row-major B (only a partial last panel packed,
+// at `packed`).
+template <class T>
+struct BPanels {
+  const T* packed;
+  std::int64_t first;
+  bool direct;
+  std::int64_t full_panels;
+  const T* B;
+  std::int64_t ldb;
+};
+
+// C[block rows, panels p0 .. p1) (+)= the block's A times those B panels over one K slice: the
+// micro-kernel once per (panel, row panel), in the same order on every path.
+template <class T, class KR>
+inline void block_times_panels(const ABlock<T>& a, std::int64_t p0, std::int64_t p1,
+                               const BPanels<T>& b, std::int64_t k0, std::int64_t kc,
+                               std::int64_t N, T alpha, T beta, bool first, T* C,
+                               std::int64_t ldc) {
+  for (std::int64_t p = p0; p < p1; ++p) {
+    const std::int64_t j0 = p * KR::NR, nr = std::min(KR::NR, N - j0);
+    const T* panel = b.packed + (p - b.first) * kc * KR::NR;
+    std::int64_t bstride = KR::NR;
+    if (b.direct) {
+      panel = p < b.full_panels ? b.B + k0 * b.ldb + j0 : b.packed;
+      bstride = p < b.full_panels ? b.ldb : KR::NR;
+    }
+    for (std::int64_t ip = 0; ip * KR::MR < a.mc; ++ip) {
+      const std::int64_t r0 = a.i0 + ip * KR::MR, mr = std::min(KR::MR, a.M - r0);
+      KR::micro(kc, a.panels + ip * a.stride, panel, bstride, C + r0 * ldc + j0, ldc, mr, nr, alpha,
+                beta, first);
+    }
+  }
+}
+
 // gemm_blocked's split of N among the threads: each takes a contiguous range of B panels and
 // computes those columns of C over every K slice and M block (see gemm_blocked for the blocking).
 template <class T, class KR>
@@ -661,20 +703,9 @@ void gemm_blocked_split_n(bool ta, bool tb, std::int64_t M, std::int64_t N, std:
         } else {
           pack_a<T, TL::MR>(ta, A, lda, i0, mc, k0, kc, abuf.data());
         }
-        for (std::int64_t p = pb; p < pe; ++p) {
-          const std::int64_t jp = p * TL::NR, nr = std::min(TL::NR, N - jp);
-          const T* panel = bp + (p - pb) * kc * TL::NR;
-          std::int64_t bstride = TL::NR;
-          if (direct_b) {
-            panel = p < full_panels ? B + k0 * ldb + jp : bp;
-            bstride = p < full_panels ? ldb : TL::NR;
-          }
-          for (std::int64_t ip = 0; ip * TL::MR < mc; ++ip) {
-            const std::int64_t r0 = i0 + ip * TL::MR, mr = std::min(TL::MR, M - r0);
-            KR::micro(kc, ap + ip * astride, panel, bstride, C + r0 * ldc + jp, ldc, mr, nr, alpha,
-                      beta, first);
-          }
-        }
+        block_times_panels<T, KR>({ap, astride, i0, mc, M}, pb, pe,
+                                  {bp, pb, direct_b, full_panels, B, ldb}, k0, kc, N, alpha, beta,
+                                  first, C, ldc);
       }
     }
   });
@@ -771,20 +802,9 @@ void gemm_blocked(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t
         }
         const std::int64_t p0 = grp * panels_per_group,
                            p1 = std::min(npanels, p0 + panels_per_group);
-        for (std::int64_t p = p0; p < p1; ++p) {
-          const std::int64_t j0 = p * TL::NR, nr = std::min(TL::NR, N - j0);
-          const T* panel = bp + p * kc * TL::NR;
-          std::int64_t bstride = TL::NR;
-          if (direct_b) {
-            panel = p < full_panels ? B + k0 * ldb + j0 : bp;
-            bstride = p < full_panels ? ldb : TL::NR;
-          }
-          for (std::int64_t ip = 0; ip * TL::MR < mc; ++ip) {
-            const std::int64_t r0 = i0 + ip * TL::MR, mr = std::min(TL::MR, M - r0);
-            KR::micro(kc, ap + ip * astride, panel, bstride, C + r0 * ldc + j0, ldc, mr, nr, alpha,
-                      beta, first);
-          }
-        }
+        block_times_panels<T, KR>({ap, astride, i0, mc, M}, p0, p1,
+                                  {bp, 0, direct_b, full_panels, B, ldb}, k0, kc, N, alpha, beta,
+                                  first, C, ldc);
       }
     });
   }
